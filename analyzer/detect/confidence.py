@@ -1,0 +1,27 @@
+"""How evidence becomes a confidence: the one place that defines it.
+
+    p = 1 - prod(1 - w_signal)                  independent signals (noisy-or)
+    p = p + w_booster * (1 - p)                 for each booster, only when a signal fired
+    p = p * prod(1 - w_blocker)                 each blocker removes its share
+    confidence = p * context                    context in [0, 1]: what the customer said before
+
+A finding is reported when its confidence reaches the behaviour's threshold (settings)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def combine(signals: Iterable[float], boosters: Iterable[float] = (), blockers: Iterable[float] = (), context: float = 1.0) -> float:
+    miss = 1.0
+    fired = False
+    for weight in signals:
+        miss *= 1.0 - weight
+        fired = True
+    if not fired:
+        return 0.0
+    p = 1.0 - miss
+    for weight in boosters:
+        p += weight * (1.0 - p)
+    for weight in blockers:
+        p *= 1.0 - weight
+    return round(max(0.0, min(1.0, p * context)), 3)

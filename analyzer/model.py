@@ -1,0 +1,157 @@
+"""The conversation data model: plain nouns, frozen dataclasses, no I/O."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Role(str, Enum):
+    SALESPERSON = "salesperson"
+    CUSTOMER = "customer"
+
+
+class Polarity(str, Enum):
+    KEEPS = "+"    # the moment keeps the rule
+    BREAKS = "-"   # the moment breaks the rule
+    EVENT = "event"  # neither by itself (a commitment is judged later, when kept or broken)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's uninterrupted stretch of speech, as the transcript gives it."""
+
+    speaker: str
+    text: str
+    start: float | None = None  # seconds from the start of the call
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class CallMeta:
+    call_id: str
+    date: dt.date | None = None
+    salesperson: str | None = None      # the person's name, for reports
+    account: str | None = None
+    salesperson_speaker: str | None = None  # the speaker label in the transcript, when given
+    extra: tuple[tuple[str, str], ...] = ()  # other manifest / file metadata, kept as-is
+
+
+@dataclass(frozen=True)
+class SalespersonResolution:
+    """Which speaker is the salesperson, how we know, and how sure we are."""
+
+    speaker: str
+    source: str  # "manifest", "metadata", "option" or "inferred"
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Call:
+    source: str   # the file, relative to the analysed folder
+    format: str   # "text", "webvtt", "srt", "json", "aws-transcribe", "csv", ...
+    meta: CallMeta
+    turns: tuple[Turn, ...]
+    salesperson: SalespersonResolution
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.speaker for t in self.turns))
+
+    def role_of(self, speaker: str) -> Role:
+        return Role.SALESPERSON if speaker == self.salesperson.speaker else Role.CUSTOMER
+
+    @property
+    def salesperson_name(self) -> str:
+        return self.meta.salesperson or self.salesperson.speaker
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A sentence-sized piece of a turn: the unit every detector judges."""
+
+    id: str          # "<call_id>#<turn>.<n>"
+    turn: int
+    speaker: str
+    role: Role
+    text: str
+    char_start: int  # offsets of `text` in the turn's text
+    char_end: int
+    start: float | None
+    end: float | None
+    is_question: bool
+    is_backchannel: bool
+    responds_to: str | None = None  # id of the customer utterance a salesperson utterance answers
+
+
+@dataclass(frozen=True)
+class ParsedCall:
+    """A call after segmentation: shared by every detector (parse once)."""
+
+    call: Call
+    utterances: tuple[Utterance, ...]
+    _by_id: dict[str, Utterance] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({u.id: u for u in self.utterances})
+
+    def get(self, utterance_id: str | None) -> Utterance | None:
+        return self._by_id.get(utterance_id) if utterance_id else None
+
+    def salesperson_utterances(self) -> list[Utterance]:
+        return [u for u in self.utterances if u.role is Role.SALESPERSON]
+
+    def customer_before(self, utterance: Utterance, n: int = 3) -> list[Utterance]:
+        """The last `n` substantive customer utterances before `utterance`, oldest first."""
+        index = self.utterances.index(utterance)
+        found: list[Utterance] = []
+        for u in reversed(self.utterances[:index]):
+            if u.role is Role.CUSTOMER and not u.is_backchannel:
+                found.append(u)
+                if len(found) == n:
+                    break
+        return found[::-1]
+
+
+@dataclass(frozen=True)
+class Commitment:
+    owner: str            # speaker label of who promised
+    action: str           # the promise, as said
+    due: dt.date | None   # resolved against the call date when the phrase allows
+    due_phrase: str       # "by Friday", "" when none
+    specific: bool        # a concrete action with a due date
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flagged moment: what, where, how sure, and why, in words a coach can read."""
+
+    utterance_id: str
+    behavior: str
+    rule: str
+    polarity: Polarity
+    confidence: float
+    span: tuple[int, int]   # evidence offsets in the utterance text
+    explanation: str
+    evidence: tuple[str, ...] = ()   # names of the patterns / models that fired
+    tactic: str | None = None        # manipulation only
+    commitment: Commitment | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything the analysis produced for one call."""
+
+    parsed: ParsedCall
+    findings: tuple[Finding, ...]
+    scores: tuple["RuleScore", ...]
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    rule: str
+    score: float | None        # 0-100, None when the call gave no opportunity
+    opportunities: int
+    positive: float            # summed confidence of + evidence
+    negative: float            # summed confidence of - evidence
+    counts: tuple[tuple[str, int], ...] = ()  # behaviour -> findings

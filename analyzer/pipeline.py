@@ -1,0 +1,268 @@
+"""Folder in, outputs out. Calls stream through ingest -> segment -> detect -> score one at a
+time; only small per-call summaries are kept for aggregation. A bad file is recorded and the
+batch goes on; outputs are written whole (atomically) or not at all."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analyzer.aggregate import Aggregate, ScoredCall, aggregate
+from analyzer.detect.base import Detector
+from analyzer.detect.registry import build_detectors
+from analyzer.errors import InputError, OutputError, Severity
+from analyzer.export import columns
+from analyzer.export.writers import atomic_open, json_line, write_csv
+from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
+from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
+from analyzer.model import Call, CallResult, Finding, ParsedCall
+from analyzer.score import score_call
+from analyzer.segment import segment_call
+from analyzer.settings import Settings
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    files: int = 0
+    analysed: int = 0
+    problems: list[InputError] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for p in self.problems if p.problem.severity is severity)
+
+
+class Analyzer:
+    """Built from detectors and settings (dependencies passed in, nothing global)."""
+
+    def __init__(self, detectors: list[Detector] | None = None, settings: Settings | None = None) -> None:
+        self.detectors = detectors if detectors is not None else build_detectors()
+        self.settings = settings or Settings()
+
+    def analyze_call(self, call: Call) -> CallResult:
+        parsed = segment_call(call)
+        findings = [
+            finding
+            for detector in self.detectors
+            for finding in detector.detect(parsed)
+            if finding.confidence >= self.settings.threshold(finding.behavior)
+        ]
+        order = {u.id: i for i, u in enumerate(parsed.utterances)}
+        findings.sort(key=lambda f: (order[f.utterance_id], f.rule, f.behavior))
+        return CallResult(parsed, tuple(findings), score_call(parsed, findings))
+
+
+def _fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _finding_record(finding: Finding) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "behavior": finding.behavior,
+        "rule": finding.rule,
+        "polarity": finding.polarity.value,
+        "confidence": finding.confidence,
+        "span": list(finding.span),
+        "explanation": finding.explanation,
+        "evidence": list(finding.evidence),
+    }
+    if finding.tactic:
+        record["tactic"] = finding.tactic
+    if finding.commitment:
+        c = finding.commitment
+        record["commitment"] = {
+            "owner": c.owner, "action": c.action, "due": c.due.isoformat() if c.due else None,
+            "due_phrase": c.due_phrase, "specific": c.specific,
+        }
+    return record
+
+
+def _detail(finding: Finding) -> str:
+    if finding.tactic:
+        return finding.tactic
+    if finding.commitment:
+        c = finding.commitment
+        due = c.due.isoformat() if c.due else c.due_phrase
+        return f"{'specific' if c.specific else 'vague'}; due {due}" if due else "vague; no due date"
+    return ""
+
+
+def call_fields(call: Call) -> dict[str, Any]:
+    meta = call.meta
+    return {
+        "call_id": meta.call_id,
+        "file": call.source,
+        "date": meta.date.isoformat() if meta.date else "",
+        "salesperson": call.salesperson_name,
+        "account": meta.account or "",
+    }
+
+
+def annotation_records(result: CallResult) -> list[dict[str, Any]]:
+    parsed = result.parsed
+    base = call_fields(parsed.call)
+    by_utterance: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        by_utterance.setdefault(finding.utterance_id, []).append(finding)
+    return [
+        {
+            **base,
+            "utterance_id": u.id, "turn": u.turn, "speaker": u.speaker, "role": u.role.value,
+            "start": u.start, "end": u.end, "char_start": u.char_start, "char_end": u.char_end,
+            "text": u.text, "is_question": u.is_question, "responds_to": u.responds_to,
+            "findings": [_finding_record(f) for f in by_utterance.get(u.id, [])],
+        }
+        for u in parsed.utterances
+    ]
+
+
+def flagged_rows(result: CallResult) -> list[dict[str, Any]]:
+    parsed = result.parsed
+    base = call_fields(parsed.call)
+    rows = []
+    for finding in result.findings:
+        utterance = parsed.get(finding.utterance_id)
+        answered = parsed.get(utterance.responds_to)
+        rows.append({
+            **base,
+            "speaker": utterance.speaker,
+            "start": _fmt_time(utterance.start),
+            "_order": (utterance.turn, utterance.char_start),
+            "rule": finding.rule,
+            "behavior": finding.behavior,
+            "polarity": finding.polarity.value,
+            "confidence": f"{finding.confidence:.2f}",
+            "detail": _detail(finding),
+            "excerpt": utterance.text,
+            "context": f"{answered.speaker}: {answered.text}" if answered else "",
+            "explanation": finding.explanation,
+        })
+    return rows
+
+
+def call_score_row(result: CallResult) -> dict[str, Any]:
+    parsed, call = result.parsed, result.parsed.call
+    row: dict[str, Any] = {
+        **call_fields(call),
+        "format": call.format,
+        "salesperson_speaker": call.salesperson.speaker,
+        "salesperson_source": call.salesperson.source,
+        "salesperson_confidence": f"{call.salesperson.confidence:.2f}",
+        "speakers": "; ".join(call.speakers),
+        "turns": len(call.turns),
+        "utterances": len(parsed.utterances),
+        "salesperson_utterances": len(parsed.salesperson_utterances()),
+    }
+    for score in result.scores:
+        row[f"{score.rule}_score"] = score.score
+        row[f"{score.rule}_opportunities"] = score.opportunities
+        row[f"{score.rule}_positive"] = score.positive
+        row[f"{score.rule}_negative"] = score.negative
+        row.update(dict(score.counts))
+    row["commitment_specific"] = sum(1 for f in result.findings if f.commitment and f.commitment.specific)
+    return row
+
+
+def _group_rows(rows: list[Aggregate], key: str) -> list[dict[str, Any]]:
+    return [
+        {
+            key: a.group, "rule": a.rule, "calls": a.calls, "applicable_calls": a.applicable_calls,
+            "mean_score": a.mean_score, "consistency": a.consistency, "trend_per_30_days": a.trend_per_30_days,
+            "first_date": a.first_date, "last_date": a.last_date, "status": a.status,
+        }
+        for a in rows
+    ]
+
+
+def prepare_output(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the output folder {out}: {err.strerror}") from None
+
+
+def analyze_folder(
+    folder: Path,
+    out: Path,
+    *,
+    analyzer: Analyzer | None = None,
+    manifest: Path | None = None,
+    reps: tuple[str, ...] = (),
+    max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    on_problem: Callable[[InputError], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Analyse every transcript below `folder` and write all outputs into `out`."""
+    analyzer = analyzer or Analyzer()
+    folder = folder.resolve()
+    summary = RunSummary(out)
+    prepare_output(out)
+
+    def report(problem: InputError) -> None:
+        summary.problems.append(problem)
+        if on_problem:
+            on_problem(problem)
+
+    manifest_path = manifest or (folder / MANIFEST_NAME if (folder / MANIFEST_NAME).is_file() else None)
+    loaded: Manifest | None = None
+    if manifest_path:
+        try:
+            loaded = Manifest.load(manifest_path, folder)
+        except InputError as err:
+            report(err)
+
+    files = list(discover(folder, manifest_path))
+    summary.files = len(files)
+    scored: list[ScoredCall] = []
+    flagged: list[dict[str, Any]] = []
+    call_rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with atomic_open(out / "annotations.jsonl") as annotations:
+        for done, path in enumerate(files, start=1):
+            relative = path.relative_to(folder).as_posix()
+            seen.add(relative)
+            try:
+                call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
+                for warning in warnings:
+                    report(warning)
+                result = analyzer.analyze_call(call)
+            except InputError as err:
+                report(err)
+            except Exception as err:  # a bug must not cost the rest of the batch
+                report(InputError(relative, "E199", type(err).__name__))
+            else:
+                summary.analysed += 1
+                for record in annotation_records(result):
+                    annotations.write(json_line(record))
+                flagged.extend(flagged_rows(result))
+                call_rows.append(call_score_row(result))
+                meta = call.meta
+                scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
+            if on_progress:
+                on_progress(done, len(files))
+
+    if loaded:
+        for missing in sorted(set(loaded.rows) - seen):
+            report(InputError(Path(loaded.source).name, "W203", missing))
+
+    flagged.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"], r["_order"]))
+    write_csv(out / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged)
+    call_rows.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"]))
+    write_csv(out / "call_scores.csv", columns.CALL_SCORES, call_rows)
+    settings = analyzer.settings
+    write_csv(out / "rep_scores.csv", columns.REP_SCORES, _group_rows(aggregate(scored, "salesperson", settings), "salesperson"))
+    write_csv(out / "account_scores.csv", columns.ACCOUNT_SCORES, _group_rows(aggregate(scored, "account", settings), "account"))
+    write_csv(
+        out / "errors.csv",
+        columns.ERRORS,
+        sorted(
+            ({"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
+             for p in summary.problems),
+            key=lambda r: (r["file"], r["code"]),
+        ),
+    )
+    return summary

@@ -1,0 +1,35 @@
+"""Run settings: thresholds and bars that turn evidence into flags and scores. Kept in one
+frozen object so a run's outputs can be traced to the settings that made them."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_THRESHOLDS = {
+    "pretending_to_know": 0.5,
+    "honest_uncertainty": 0.5,
+    "commitment": 0.5,
+    "reframing": 0.5,
+    "manipulation": 0.55,  # precision first: a false accusation costs a coach's trust
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    consistency_bar: float = 70.0   # a rule is "met" on a call scoring at least this
+    min_calls: int = 3              # fewer applicable calls than this: "not enough calls"
+
+    def threshold(self, behavior: str) -> float:
+        return self.thresholds.get(behavior, 0.5)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Settings":
+        data = json.loads(path.read_text("utf-8"))
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+        thresholds = {**DEFAULT_THRESHOLDS, **data.pop("thresholds", {})}
+        return cls(thresholds=thresholds, **data)
