@@ -11,9 +11,9 @@ from typing import Any
 from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
-from analyzer.errors import InputError, OutputError, Severity
+from analyzer.errors import InputError, Severity
 from analyzer.export import columns
-from analyzer.export.writers import atomic_open, json_line, write_csv
+from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
@@ -178,13 +178,6 @@ def _group_rows(rows: list[Aggregate], key: str) -> list[dict[str, Any]]:
     ]
 
 
-def prepare_output(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"cannot create the output folder {out}: {err.strerror}") from None
-
-
 def analyze_folder(
     folder: Path,
     out: Path,
@@ -200,7 +193,6 @@ def analyze_folder(
     analyzer = analyzer or Analyzer()
     folder = folder.resolve()
     summary = RunSummary(out)
-    prepare_output(out)
 
     def report(problem: InputError) -> None:
         summary.problems.append(problem)
@@ -221,48 +213,55 @@ def analyze_folder(
     flagged: list[dict[str, Any]] = []
     call_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    with atomic_open(out / "annotations.jsonl") as annotations:
-        for done, path in enumerate(files, start=1):
-            relative = path.relative_to(folder).as_posix()
-            seen.add(relative)
-            try:
-                call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
-                for warning in warnings:
-                    report(warning)
-                result = analyzer.analyze_call(call)
-            except InputError as err:
-                report(err)
-            except Exception as err:  # a bug must not cost the rest of the batch
-                report(InputError(relative, "E199", type(err).__name__))
-            else:
-                summary.analysed += 1
-                for record in annotation_records(result):
-                    annotations.write(json_line(record))
-                flagged.extend(flagged_rows(result))
-                call_rows.append(call_score_row(result))
-                meta = call.meta
-                scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
-            if on_progress:
-                on_progress(done, len(files))
-
-    if loaded:
-        for missing in sorted(set(loaded.rows) - seen):
-            report(InputError(Path(loaded.source).name, "W203", missing))
-
-    flagged.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"], r["_order"]))
-    write_csv(out / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged)
-    call_rows.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"]))
-    write_csv(out / "call_scores.csv", columns.CALL_SCORES, call_rows)
-    settings = analyzer.settings
-    write_csv(out / "rep_scores.csv", columns.REP_SCORES, _group_rows(aggregate(scored, "salesperson", settings), "salesperson"))
-    write_csv(out / "account_scores.csv", columns.ACCOUNT_SCORES, _group_rows(aggregate(scored, "account", settings), "account"))
-    write_csv(
-        out / "errors.csv",
-        columns.ERRORS,
-        sorted(
-            ({"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
-             for p in summary.problems),
-            key=lambda r: (r["file"], r["code"]),
-        ),
-    )
+    with staged_outputs(out) as staging:
+        with open_output(staging / "annotations.jsonl") as annotations:
+            for done, path in enumerate(files, start=1):
+                relative = path.relative_to(folder).as_posix()
+                seen.add(relative)
+                try:
+                    call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
+                    for warning in warnings:
+                        report(warning)
+                    result = analyzer.analyze_call(call)
+                except InputError as err:
+                    report(err)
+                except Exception as err:  # a bug must not cost the rest of the batch
+                    report(InputError(relative, "E199", type(err).__name__))
+                else:
+                    summary.analysed += 1
+                    for record in annotation_records(result):
+                        annotations.write(json_line(record))
+                    flagged.extend(flagged_rows(result))
+                    call_rows.append(call_score_row(result))
+                    meta = call.meta
+                    scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
+                if on_progress:
+                    on_progress(done, len(files))
+        if loaded:
+            for missing in sorted(set(loaded.rows) - seen):
+                report(InputError(Path(loaded.source).name, "W203", missing))
+        _write_tables(staging, flagged, call_rows, scored, summary.problems, analyzer.settings)
     return summary
+
+
+def _write_tables(
+    staging: Path,
+    flagged: list[dict[str, Any]],
+    call_rows: list[dict[str, Any]],
+    scored: list[ScoredCall],
+    problems: list[InputError],
+    settings: Settings,
+) -> None:
+    flagged.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"], r["_order"]))
+    write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged)
+    call_rows.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"]))
+    write_csv(staging / "call_scores.csv", columns.CALL_SCORES, call_rows)
+    reps = _group_rows(aggregate(scored, "salesperson", settings), "salesperson")
+    write_csv(staging / "rep_scores.csv", columns.REP_SCORES, reps)
+    accounts = _group_rows(aggregate(scored, "account", settings), "account")
+    write_csv(staging / "account_scores.csv", columns.ACCOUNT_SCORES, accounts)
+    errors = [
+        {"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
+        for p in problems
+    ]
+    write_csv(staging / "errors.csv", columns.ERRORS, sorted(errors, key=lambda r: (r["file"], r["code"])))

@@ -11,7 +11,8 @@ from analyzer import nlp
 from analyzer.model import Call, ParsedCall, Role, Turn, Utterance
 
 MIN_WORDS = 6
-MAX_WORDS = 30
+MAX_WORDS = 30              # for turns without sentence punctuation (speech-to-text)
+MAX_WORDS_PUNCTUATED = 60   # a long but punctuated sentence is usually a real sentence
 
 _MARKERS = {
     "so", "but", "okay", "ok", "alright", "anyway", "because", "now", "well", "um", "uh",
@@ -45,16 +46,16 @@ def _is_marker(words: list[str], i: int) -> bool:
     return pair in _MARKER_PAIRS or (words[i],) in _MARKER_PAIRS
 
 
-def _split_long(sentence: nlp.Sentence) -> list[nlp.Sentence]:
+def _split_long(sentence: nlp.Sentence, limit: int) -> list[nlp.Sentence]:
     words = [t for t in sentence if not t.is_punct]
-    if len(words) <= MAX_WORDS:
+    if len(words) <= limit:
         return [sentence]
     lowers = [t.lower for t in words]
     cuts: list[int] = []   # word indices where a new piece starts
     start = 0
-    for i in range(1, len(words)):
+    for i in range(1, len(words) - MIN_WORDS + 1):  # never leave a tail shorter than MIN_WORDS
         length = i - start
-        if (length >= MIN_WORDS and _is_marker(lowers, i)) or length >= MAX_WORDS:
+        if (length >= MIN_WORDS and _is_marker(lowers, i)) or length >= limit:
             cuts.append(i)
             start = i
     if not cuts:
@@ -115,7 +116,9 @@ def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]]) -> ParsedCall:
     anchor: str | None = None  # the customer utterance a salesperson turn responds to
     for index, (turn, sents) in enumerate(zip(call.turns, turn_sentences)):
         role = call.role_of(turn.speaker)
-        pieces = [piece for sent in sents for piece in _split_long(sent)]
+        punctuated = any(mark in turn.text for mark in (". ", "? ", "! ")) or len(sents) > 1
+        limit = MAX_WORDS_PUNCTUATED if punctuated else MAX_WORDS
+        pieces = [piece for sent in sents for piece in _split_long(sent, limit)]
         made: list[Utterance] = []
         for n, piece in enumerate(pieces):
             start, end = piece[0].start, piece[-1].end

@@ -24,7 +24,7 @@ class PretendingToKnow(PatternDetector):
             return Context(0.35, "not an answer to a customer question")
         if pattern_data.matches_any("context", "unknowable_question", asked.text):
             return Context(1.0, f"answering {quote(asked.text)}, which the salesperson cannot know for certain")
-        return Context(0.7, f"answering {quote(asked.text)}")
+        return Context(0.85, f"answering {quote(asked.text)}")
 
 
 class HonestUncertainty(PatternDetector):

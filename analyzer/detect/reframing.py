@@ -7,9 +7,13 @@ from analyzer.detect.base import Context, PatternDetector, quote
 from analyzer.model import ParsedCall, Polarity, Utterance
 
 
+PROBLEM_LOOKBACK = 8  # customer utterances
+
+
 def stated_problem(parsed: ParsedCall, utterance: Utterance) -> Utterance | None:
-    """The latest of the customer's last three utterances that describes a problem."""
-    for before in reversed(parsed.customer_before(utterance, 3)):
+    """The latest of the customer's recent utterances that describes a problem. A reframe
+    often comes after the customer has been asked to say more, so look back a few turns."""
+    for before in reversed(parsed.customer_before(utterance, PROBLEM_LOOKBACK)):
         if pattern_data.matches_any("context", "problem_statement", before.text):
             return before
     return None

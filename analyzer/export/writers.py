@@ -1,11 +1,12 @@
-"""Atomic writers: every output is written to a temporary file in the output folder and
-renamed into place, so an interrupted run never leaves a half-written file and earlier
-outputs stay intact until the new ones are complete."""
+"""Output writers. A run writes every file into a staging folder inside the output folder
+and moves them into place only when all are complete (`staged_outputs`), so an interrupted
+or failed run never leaves a half-written file and earlier outputs stay intact."""
 from __future__ import annotations
 
 import csv
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,25 +17,30 @@ from analyzer.errors import OutputError
 
 
 @contextmanager
-def atomic_open(path: Path) -> Iterator[IO[str]]:
+def staged_outputs(out: Path) -> Iterator[Path]:
+    """Yield a staging folder; on success move its files into `out`, always remove it."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     except OSError as err:
-        raise OutputError(f"cannot write in {path.parent}: {err.strerror}") from None
+        raise OutputError(f"cannot write in the output folder {out}: {err.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+    except OSError as err:
+        raise OutputError(f"cannot write {out}: {err.strerror}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def open_output(path: Path) -> Iterator[IO[str]]:
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(err, OSError):
-            raise OutputError(f"cannot write {path}: {err.strerror}") from None
-        raise
+    except OSError as err:
+        raise OutputError(f"cannot write {path.name}: {err.strerror}") from None
 
 
 def cell(value: Any) -> str:
@@ -48,7 +54,7 @@ def cell(value: Any) -> str:
 
 
 def write_csv(path: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    with atomic_open(path) as handle:
+    with open_output(path) as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:

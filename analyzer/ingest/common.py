@@ -47,19 +47,22 @@ def plausible_label(label: str) -> bool:
 
 
 def confirmed_labels(candidates: list[str]) -> set[str]:
-    """Labels we trust as speakers: seen at least twice, or the file has no better evidence.
+    """Labels we trust as speakers, from every candidate in file order.
 
-    A single 'Note:' inside a turn must not become a speaker, but a customer who speaks
-    once in a short call is real; we accept once-seen labels only when they look like names
-    (capitalised) and are not sentence-like.
+    A 'Note:' inside a turn or a 'Call: Acme' title must not become a speaker, but a
+    participant who speaks once is real. Labels seen twice are speakers; a label seen once
+    is one when it looks like a name (capitalised, at most three words) and is not a title
+    standing before everyone else.
     """
     counts: dict[str, int] = {}
     for label in candidates:
         counts[label] = counts.get(label, 0) + 1
+    repeated = sum(1 for count in counts.values() if count >= 2)
+    title = candidates[0] if candidates and counts[candidates[0]] == 1 and repeated >= 2 else None
     return {
         label
         for label, count in counts.items()
-        if count >= 2 or (label[:1].isupper() and len(label.split()) <= 3)
+        if count >= 2 or (label != title and label[:1].isupper() and len(label.split()) <= 3)
     }
 
 
