@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test install train eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+train: install
+	$(BIN)/python models/train.py
+
+eval: install
+	$(BIN)/python models/train.py --eval
 
 clean:
 	rm -rf out .pytest_cache

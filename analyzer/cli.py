@@ -38,6 +38,7 @@ def analyze(
     rep: list[str] = typer.Option([], "--rep", help="A salesperson's name or speaker label (repeatable)."),
     settings_file: Optional[Path] = typer.Option(None, "--settings", help="JSON settings (thresholds, bars)."),
     max_file_mb: float = typer.Option(50.0, help="Refuse transcript files larger than this (MB)."),
+    patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print warnings and skipped files."),
 ) -> None:
@@ -67,7 +68,7 @@ def analyze(
     progress = _progress_bar() if show_bar else None
     try:
         summary = analyze_folder(
-            folder, out, analyzer=Analyzer(settings=settings), manifest=manifest, reps=tuple(rep),
+            folder, out, analyzer=Analyzer.default(settings, patterns_only), manifest=manifest, reps=tuple(rep),
             max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress,
         )
     except OutputError as err:
@@ -85,6 +86,59 @@ def analyze(
         )
     if summary.analysed == 0:
         raise typer.Exit(EXIT_NOTHING_ANALYSED)
+
+
+@app.command()
+def classify(
+    source: Path = typer.Argument(..., help='JSONL, one {"id", "text", "context"?} per line; - for stdin.'),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write JSONL here (default: stdout)."),
+    batch_size: int = typer.Option(512, help="Lines scored per batch."),
+) -> None:
+    """Score utterances with the shipped heads: per-behaviour probabilities and labels."""
+    from analyzer.classifier import ModelScorer
+    from analyzer.classify import BadLine, classify_records, parse_lines
+    from analyzer.export.writers import json_line, open_output, staged_outputs
+
+    if not ModelScorer.available():
+        typer.echo("error: the learned heads are missing (models/heads.json); run `make train`", err=True)
+        raise typer.Exit(EXIT_NOTHING_ANALYSED)
+    if str(source) != "-" and not source.is_file():
+        typer.echo(f"error: {source} does not exist", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    scorer = ModelScorer()
+    handle = sys.stdin if str(source) == "-" else source.open(encoding="utf-8-sig", errors="replace")
+    scored = bad = 0
+
+    def run(sink) -> None:
+        nonlocal scored, bad
+        pending: list[dict] = []
+        for item in parse_lines(handle):
+            if isinstance(item, BadLine):
+                bad += 1
+                typer.echo(f"{source}:{item.number}: {item.problem}; line skipped", err=True)
+                continue
+            pending.append(item[1])
+            if len(pending) >= batch_size:
+                scored += _emit(sink, classify_records(scorer, pending), json_line)
+                pending = []
+        if pending:
+            scored += _emit(sink, classify_records(scorer, pending), json_line)
+
+    with handle:
+        if out is None:
+            run(sys.stdout)
+        else:
+            with staged_outputs(out.parent if str(out.parent) else Path(".")) as staging, open_output(staging / out.name) as sink:
+                run(sink)
+    typer.echo(f"scored {scored} lines, {bad} bad lines skipped", err=True)
+    if scored == 0:
+        raise typer.Exit(EXIT_NOTHING_ANALYSED)
+
+
+def _emit(sink, results: list[dict], json_line) -> int:
+    for result in results:
+        sink.write(json_line(result))
+    return len(results)
 
 
 class _progress_bar:

@@ -85,11 +85,22 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Prediction:
+    """The learned heads' output for one salesperson utterance."""
+
+    probabilities: dict[str, float]   # behaviour -> probability
+    tactic: str | None = None          # most likely manipulation tactic
+    tactic_probability: float = 0.0
+
+
+@dataclass(frozen=True)
 class ParsedCall:
-    """A call after segmentation: shared by every detector (parse once)."""
+    """A call after segmentation (and, when the heads are loaded, their predictions): shared
+    by every detector, so text is parsed and encoded once."""
 
     call: Call
     utterances: tuple[Utterance, ...]
+    predictions: dict[str, Prediction] = field(default_factory=dict, compare=False)
     _by_id: dict[str, Utterance] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

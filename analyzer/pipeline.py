@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.classifier import ModelScorer
 
 from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
@@ -18,8 +21,11 @@ from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
 from analyzer.score import score_call
-from analyzer.segment import segment_call
-from analyzer.settings import Settings
+from analyzer.segment import segment_calls
+from analyzer.settings import PATTERN_THRESHOLDS, Settings
+
+
+CALLS_PER_BATCH = 16  # calls segmented and encoded together: bigger, length-sorted batches
 
 
 @dataclass
@@ -34,19 +40,42 @@ class RunSummary:
 
 
 class Analyzer:
-    """Built from detectors and settings (dependencies passed in, nothing global)."""
+    """Built from detectors, settings and (optionally) the learned heads' scorer; nothing
+    global. Without a scorer the detectors run on patterns alone."""
 
-    def __init__(self, detectors: list[Detector] | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, detectors: list[Detector] | None = None, settings: Settings | None = None,
+                 scorer: "ModelScorer | None" = None) -> None:
         self.detectors = detectors if detectors is not None else build_detectors()
         self.settings = settings or Settings()
+        self.scorer = scorer
+        base = scorer.thresholds if scorer else PATTERN_THRESHOLDS
+        self.thresholds = {**base, **self.settings.thresholds}
+
+    @classmethod
+    def default(cls, settings: Settings | None = None, patterns_only: bool = False) -> "Analyzer":
+        """The shipped heads when present (models/), else patterns only."""
+        from analyzer.classifier import ModelScorer
+
+        use_model = not patterns_only and ModelScorer.available()
+        return cls(settings=settings, scorer=ModelScorer() if use_model else None)
+
+    def analyze_calls(self, calls: list[Call]) -> list[CallResult]:
+        """Segment all calls in one spaCy pass and score their salesperson utterances in one
+        encoder pass, then run every detector per call."""
+        parsed_calls = segment_calls(calls)
+        if self.scorer:
+            parsed_calls = self.scorer.annotate(parsed_calls)
+        return [self._detect(parsed) for parsed in parsed_calls]
 
     def analyze_call(self, call: Call) -> CallResult:
-        parsed = segment_call(call)
+        return self.analyze_calls([call])[0]
+
+    def _detect(self, parsed: ParsedCall) -> CallResult:
         findings = [
             finding
             for detector in self.detectors
             for finding in detector.detect(parsed)
-            if finding.confidence >= self.settings.threshold(finding.behavior)
+            if finding.confidence >= self.thresholds.get(finding.behavior, 0.5)
         ]
         order = {u.id: i for i, u in enumerate(parsed.utterances)}
         findings.sort(key=lambda f: (order[f.utterance_id], f.rule, f.behavior))
@@ -190,7 +219,7 @@ def analyze_folder(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`."""
-    analyzer = analyzer or Analyzer()
+    analyzer = analyzer or Analyzer.default()
     folder = folder.resolve()
     summary = RunSummary(out)
 
@@ -215,19 +244,11 @@ def analyze_folder(
     seen: set[str] = set()
     with staged_outputs(out) as staging:
         with open_output(staging / "annotations.jsonl") as annotations:
-            for done, path in enumerate(files, start=1):
-                relative = path.relative_to(folder).as_posix()
-                seen.add(relative)
-                try:
-                    call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
-                    for warning in warnings:
-                        report(warning)
-                    result = analyzer.analyze_call(call)
-                except InputError as err:
-                    report(err)
-                except Exception as err:  # a bug must not cost the rest of the batch
-                    report(InputError(relative, "E199", type(err).__name__))
-                else:
+
+            def analyse(pending: list[Call]) -> None:
+                for call, result in zip(pending, _analyse_isolated(analyzer, pending, report)):
+                    if result is None:
+                        continue
                     summary.analysed += 1
                     for record in annotation_records(result):
                         annotations.write(json_line(record))
@@ -235,6 +256,24 @@ def analyze_folder(
                     call_rows.append(call_score_row(result))
                     meta = call.meta
                     scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
+
+            pending: list[Call] = []
+            for done, path in enumerate(files, start=1):
+                relative = path.relative_to(folder).as_posix()
+                seen.add(relative)
+                try:
+                    call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
+                except InputError as err:
+                    report(err)
+                except Exception as err:  # a bug must not cost the rest of the batch
+                    report(InputError(relative, "E199", type(err).__name__))
+                else:
+                    for warning in warnings:
+                        report(warning)
+                    pending.append(call)
+                if len(pending) >= CALLS_PER_BATCH or done == len(files):
+                    analyse(pending)
+                    pending = []
                 if on_progress:
                     on_progress(done, len(files))
         if loaded:
@@ -242,6 +281,19 @@ def analyze_folder(
                 report(InputError(Path(loaded.source).name, "W203", missing))
         _write_tables(staging, flagged, call_rows, scored, summary.problems, analyzer.settings)
     return summary
+
+
+def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report) -> list[CallResult | None]:
+    """Analyse a batch together; if that fails, call by call, so one bad call costs only itself."""
+    if not calls:
+        return []
+    try:
+        return analyzer.analyze_calls(calls)
+    except Exception as err:
+        if len(calls) == 1:
+            report(InputError(calls[0].source, "E199", type(err).__name__))
+            return [None]
+        return [result for call in calls for result in _analyse_isolated(analyzer, [call], report)]
 
 
 def _write_tables(

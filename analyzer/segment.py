@@ -70,12 +70,12 @@ def _split_long(sentence: nlp.Sentence, limit: int) -> list[nlp.Sentence]:
     return [p for p in pieces if p]
 
 
-def _is_backchannel(text: str) -> bool:
+def is_backchannel_text(text: str) -> bool:
     words = text.lower().replace(".", " ").replace(",", " ").replace("!", " ").replace("?", " ").split()
     return 0 < len(words) <= 3 and all(w in BACKCHANNELS for w in words)
 
 
-def _is_question(text: str) -> bool:
+def is_question_text(text: str) -> bool:
     stripped = text.rstrip()
     if stripped.endswith("?"):
         return True
@@ -134,8 +134,8 @@ def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]]) -> ParsedCall:
                     char_end=end,
                     start=_time_at(turn, start),
                     end=_time_at(turn, end),
-                    is_question=_is_question(text),
-                    is_backchannel=_is_backchannel(text),
+                    is_question=is_question_text(text),
+                    is_backchannel=is_backchannel_text(text),
                     responds_to=anchor if role is Role.SALESPERSON else None,
                 )
             )

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-DEFAULT_THRESHOLDS = {
+# Used when the learned heads are not loaded (--patterns-only); the heads ship their own
+# thresholds, calibrated on the validation split (models/heads.json).
+PATTERN_THRESHOLDS = {
     "pretending_to_know": 0.5,
     "honest_uncertainty": 0.5,
     "commitment": 0.5,
@@ -17,12 +19,9 @@ DEFAULT_THRESHOLDS = {
 
 @dataclass(frozen=True)
 class Settings:
-    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    thresholds: dict[str, float] = field(default_factory=dict)  # overrides, behaviour -> 0-1
     consistency_bar: float = 70.0   # a rule is "met" on a call scoring at least this
     min_calls: int = 3              # fewer applicable calls than this: "not enough calls"
-
-    def threshold(self, behavior: str) -> float:
-        return self.thresholds.get(behavior, 0.5)
 
     @classmethod
     def from_file(cls, path: Path) -> "Settings":
@@ -31,5 +30,4 @@ class Settings:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        thresholds = {**DEFAULT_THRESHOLDS, **data.pop("thresholds", {})}
-        return cls(thresholds=thresholds, **data)
+        return cls(thresholds=dict(data.pop("thresholds", {})), **data)

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from analyzer.detect import patterns as pattern_data
-from analyzer.detect.confidence import combine
+from analyzer.detect.confidence import combine, decide
 from analyzer.model import Finding, ParsedCall, Polarity, Utterance
 
 
@@ -33,8 +33,20 @@ def quote(text: str, limit: int = 90) -> str:
     return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the patterns and the context say about one utterance, for one behaviour."""
+
+    signals: tuple[pattern_data.Match, ...]   # strongest first
+    boosters: tuple[pattern_data.Match, ...]
+    blockers: tuple[pattern_data.Match, ...]
+    context: Context
+    confidence: float  # confidence.combine over the above; 0 when no signal fired
+
+
 class PatternDetector(Detector):
-    """A detector driven by a named pattern file plus a context judgement."""
+    """A detector driven by a named pattern file plus a context judgement, and by the learned
+    heads' probability when the call carries predictions (see confidence.decide)."""
 
     def __init__(self) -> None:
         self.patterns = pattern_data.load(self.name)
@@ -43,11 +55,25 @@ class PatternDetector(Detector):
         return Context()
 
     def finding(self, parsed: ParsedCall, utterance: Utterance, finding: Finding) -> Finding:
-        """Hook for behaviours that add structure (a commitment's due date, a tactic)."""
+        """Hook for behaviours that add structure (a commitment's due date)."""
         return finding
 
+    def evidence(self, parsed: ParsedCall, utterance: Utterance) -> Evidence:
+        matches = pattern_data.find(self.patterns, utterance.text)
+        signals = tuple(sorted((m for m in matches if m.pattern.kind == "signal"), key=lambda m: -m.pattern.weight))
+        boosters = tuple(m for m in matches if m.pattern.kind == "booster")
+        blockers = tuple(m for m in matches if m.pattern.kind == "blocker")
+        context = self.context(parsed, utterance)
+        confidence = combine(
+            (m.pattern.weight for m in signals),
+            (m.pattern.weight for m in boosters),
+            (m.pattern.weight for m in blockers),
+            context.factor,
+        )
+        return Evidence(signals, boosters, blockers, context, confidence)
+
     def detect(self, parsed: ParsedCall) -> list[Finding]:
-        findings = self._detect(parsed)
+        findings = [f for u in parsed.salesperson_utterances() if (f := self._judge(parsed, u))]
         if self.polarity is Polarity.EVENT:
             return findings  # two promises in one turn are two commitments
         # one judgement per turn: three sentences of one honest answer are one moment
@@ -59,46 +85,46 @@ class PatternDetector(Detector):
                 best[turn] = finding
         return [f for f in findings if best[turn_of[f.utterance_id]] is f]
 
-    def _detect(self, parsed: ParsedCall) -> list[Finding]:
-        findings = []
-        for utterance in parsed.salesperson_utterances():
-            matches = pattern_data.find(self.patterns, utterance.text)
-            signals = sorted((m for m in matches if m.pattern.kind == "signal"), key=lambda m: -m.pattern.weight)
-            if not signals:
-                continue
-            boosters = [m for m in matches if m.pattern.kind == "booster"]
-            blockers = [m for m in matches if m.pattern.kind == "blocker"]
-            context = self.context(parsed, utterance)
-            confidence = combine(
-                (m.pattern.weight for m in signals),
-                (m.pattern.weight for m in boosters),
-                (m.pattern.weight for m in blockers),
-                context.factor,
+    def _judge(self, parsed: ParsedCall, utterance: Utterance) -> Finding | None:
+        evidence = self.evidence(parsed, utterance)
+        prediction = parsed.predictions.get(utterance.id)
+        probability = prediction.probabilities.get(self.name) if prediction else None
+        confidence = decide(evidence.confidence, probability)
+        if confidence <= 0:
+            return None
+        parts = []
+        if probability is not None:
+            parts.append(f"model {probability:.2f}")
+        if evidence.signals:
+            best = evidence.signals[0]
+            span = (best.start, best.end)
+            parts.append(f"{best.pattern.explain}: {quote(utterance.text[best.start:best.end])}")
+            parts += [m.pattern.explain for m in evidence.signals[1:] + evidence.boosters]
+        else:
+            span = (0, len(utterance.text))
+            parts.append("no pattern fired")
+        if evidence.context.note:
+            parts.append(evidence.context.note)
+        if evidence.blockers:
+            parts.append("lowered: " + ", ".join(m.pattern.explain for m in evidence.blockers))
+        tactic = None
+        if self.name == "manipulation":
+            tactic = prediction.tactic if prediction and prediction.tactic else (
+                evidence.signals[0].pattern.tactic if evidence.signals else None
             )
-            if confidence <= 0:
-                continue
-            best = signals[0]
-            parts = [f"{best.pattern.explain}: {quote(utterance.text[best.start:best.end])}"]
-            parts += [m.pattern.explain for m in signals[1:] + boosters]
-            if context.note:
-                parts.append(context.note)
-            if blockers:
-                parts.append("lowered: " + ", ".join(m.pattern.explain for m in blockers))
-            findings.append(
-                self.finding(
-                    parsed,
-                    utterance,
-                    Finding(
-                        utterance_id=utterance.id,
-                        behavior=self.name,
-                        rule=self.rule,
-                        polarity=self.polarity,
-                        confidence=confidence,
-                        span=(best.start, best.end),
-                        explanation="; ".join(parts),
-                        evidence=tuple(f"pattern:{m.pattern.name}" for m in signals + boosters + blockers),
-                        tactic=best.pattern.tactic,
-                    ),
-                )
-            )
-        return findings
+        names = evidence.signals + evidence.boosters + evidence.blockers
+        return self.finding(
+            parsed,
+            utterance,
+            Finding(
+                utterance_id=utterance.id,
+                behavior=self.name,
+                rule=self.rule,
+                polarity=self.polarity,
+                confidence=confidence,
+                span=span,
+                explanation="; ".join(parts),
+                evidence=(("model:heads",) if probability is not None else ()) + tuple(f"pattern:{m.pattern.name}" for m in names),
+                tactic=tactic,
+            ),
+        )

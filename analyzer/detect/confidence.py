@@ -5,7 +5,14 @@
     p = p * prod(1 - w_blocker)                 each blocker removes its share
     confidence = p * context                    context in [0, 1]: what the customer said before
 
-A finding is reported when its confidence reaches the behaviour's threshold (settings)."""
+With the learned heads (models/heads.safetensors) the confidence is the head's probability:
+the head takes these pattern confidences and the context flags as input features next to
+the sentence embeddings, so patterns and model are combined once, by training, not by a
+hand-set blend. Without the heads the pattern confidence is used as is.
+
+A finding is reported when its confidence reaches the behaviour's threshold: calibrated on
+the validation split and shipped with the heads, or the pattern defaults; --settings
+overrides either."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -25,3 +32,8 @@ def combine(signals: Iterable[float], boosters: Iterable[float] = (), blockers: 
     for weight in blockers:
         p *= 1.0 - weight
     return round(max(0.0, min(1.0, p * context)), 3)
+
+
+def decide(pattern_confidence: float, model_probability: float | None) -> float:
+    """The confidence of a finding: the model's when there is one, else the patterns'."""
+    return round(model_probability, 3) if model_probability is not None else pattern_confidence

