@@ -1,7 +1,8 @@
 """Turns -> utterances: sentence-sized pieces with offsets, times, and for each salesperson
 utterance the customer utterance it answers.
 
-Speech-to-text output often has no sentence punctuation, so a 300-word turn would be one
+Sentences shorter than MIN_WORDS join a neighbour in the same turn, so each utterance is a
+judgeable unit. Speech-to-text output often has no sentence punctuation, so a 300-word turn would be one
 "sentence". No spaCy component segments such text (shared/notes/measurements.md), so pieces
 longer than MAX_WORDS are cut again before discourse markers ("so", "but", "what", "do you"
 ...) once they have MIN_WORDS, and hard-cut at MAX_WORDS when no marker comes."""
@@ -70,6 +71,23 @@ def _split_long(sentence: nlp.Sentence, limit: int) -> list[nlp.Sentence]:
     return [p for p in pieces if p]
 
 
+def _words(piece: nlp.Sentence) -> int:
+    return sum(1 for t in piece if not t.is_punct)
+
+
+def _join_short(pieces: list[nlp.Sentence], limit: int) -> list[nlp.Sentence]:
+    """Join pieces under MIN_WORDS to a neighbour in the same turn ("It would. It's tight,
+    but it works on paper."): a fragment alone says too little to judge, and the detectors
+    were trained on utterances of 4-60 words. A lone short piece (a backchannel) stays."""
+    joined: list[nlp.Sentence] = []
+    for piece in pieces:
+        if joined and (_words(joined[-1]) < MIN_WORDS or _words(piece) < MIN_WORDS) and _words(joined[-1]) + _words(piece) <= limit:
+            joined[-1] = joined[-1] + piece
+        else:
+            joined.append(piece)
+    return joined
+
+
 def is_backchannel_text(text: str) -> bool:
     words = text.lower().replace(".", " ").replace(",", " ").replace("!", " ").replace("?", " ").split()
     return 0 < len(words) <= 3 and all(w in BACKCHANNELS for w in words)
@@ -77,7 +95,7 @@ def is_backchannel_text(text: str) -> bool:
 
 def is_question_text(text: str) -> bool:
     stripped = text.rstrip()
-    if stripped.endswith("?"):
+    if "?" in stripped:
         return True
     if stripped.endswith((".", "!")):
         return False
@@ -118,7 +136,7 @@ def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]]) -> ParsedCall:
         role = call.role_of(turn.speaker)
         punctuated = any(mark in turn.text for mark in (". ", "? ", "! ")) or len(sents) > 1
         limit = MAX_WORDS_PUNCTUATED if punctuated else MAX_WORDS
-        pieces = [piece for sent in sents for piece in _split_long(sent, limit)]
+        pieces = _join_short([piece for sent in sents for piece in _split_long(sent, limit)], limit)
         made: list[Utterance] = []
         for n, piece in enumerate(pieces):
             start, end = piece[0].start, piece[-1].end

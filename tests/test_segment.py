@@ -17,10 +17,15 @@ RUN_ON = (
 
 
 def test_segment_offsets_point_into_the_turn():
-    parsed = parse(("Rep", "Hi there. What matters most to you this year? We can help."), ("Cust", "Uptime, mostly."))
+    parsed = parse(
+        ("Rep", "Thanks for making the time today. What matters most to you this year? We help fleets of your size run leaner."),
+        ("Cust", "Uptime, mostly."),
+    )
     turn_text = parsed.call.turns[0].text
     rep = [u for u in parsed.utterances if u.turn == 0]
-    assert [u.text for u in rep] == ["Hi there.", "What matters most to you this year?", "We can help."]
+    assert [u.text for u in rep] == [
+        "Thanks for making the time today.", "What matters most to you this year?", "We help fleets of your size run leaner."
+    ]
     for u in rep:
         assert turn_text[u.char_start:u.char_end] == u.text
 
@@ -38,6 +43,11 @@ def test_segment_times_interpolate_within_the_turn():
     parsed = parse(("Rep", RUN_ON), ("Cust", "ok"))
     starts = [u.start for u in parsed.utterances if u.turn == 0]
     assert starts[0] == 0.0 and starts == sorted(starts) and starts[-1] < 9.0
+
+
+def test_segment_short_sentences_join_a_neighbour():
+    parsed = parse(("Rep", "It would. It's tight, but it works on paper. Sure."), ("Cust", "Mm-hm."))
+    assert [u.text for u in parsed.utterances] == ["It would. It's tight, but it works on paper. Sure.", "Mm-hm."]
 
 
 def test_segment_questions_and_backchannels():
