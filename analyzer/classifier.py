@@ -78,8 +78,11 @@ class Featurizer:
         return self._encoder
 
     @property
-    def pattern_names(self) -> list[str]:
-        return [f"pattern_{d.name}" for d in self.detectors]
+    def feature_names(self) -> list[str]:
+        """The layout of a feature row; the heads record the layout they were trained on."""
+        return ["text_embedding[384]", "context_embedding[384]", "product[384]"] + [
+            f"pattern_{d.name}" for d in self.detectors
+        ] + list(CONTEXT_FLAGS)
 
     def symbolic(self, parsed: ParsedCall, utterance: Utterance, context_text: str) -> list[float]:
         """Pattern confidences and context flags for one salesperson utterance in its call."""
@@ -231,6 +234,11 @@ class ModelScorer:
                 shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
             )
         self.featurizer = featurizer
+        if self.config.get("features") != featurizer.feature_names:
+            raise ValueError(
+                f"{self.directory / CONFIG_NAME} was trained on features {self.config.get('features')}, "
+                f"but this version computes {featurizer.feature_names}; run `make train`"
+            )
         self.thresholds: dict[str, float] = self.config["thresholds"]
 
     @staticmethod

@@ -4,6 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analyzer.metrics import CallMetrics
 
 
 class Role(str, Enum):
@@ -156,6 +160,7 @@ class CallResult:
     parsed: ParsedCall
     findings: tuple[Finding, ...]
     scores: tuple["RuleScore", ...]
+    metrics: "CallMetrics"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ time; only small per-call summaries are kept for aggregation. A bad file is reco
 batch goes on; outputs are written whole (atomically) or not at all."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from analyzer.export.writers import json_line, open_output, staged_outputs, writ
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
+from analyzer.metrics import call_metrics
 from analyzer.score import score_call
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
@@ -79,7 +81,8 @@ class Analyzer:
         ]
         order = {u.id: i for i, u in enumerate(parsed.utterances)}
         findings.sort(key=lambda f: (order[f.utterance_id], f.rule, f.behavior))
-        return CallResult(parsed, tuple(findings), score_call(parsed, findings))
+        metrics = call_metrics(parsed)
+        return CallResult(parsed, tuple(findings), score_call(parsed, findings, metrics), metrics)
 
 
 def _fmt_time(seconds: float | None) -> str:
@@ -193,6 +196,7 @@ def call_score_row(result: CallResult) -> dict[str, Any]:
         row[f"{score.rule}_negative"] = score.negative
         row.update(dict(score.counts))
     row["commitment_specific"] = sum(1 for f in result.findings if f.commitment and f.commitment.specific)
+    row.update(dataclasses.asdict(result.metrics))
     return row
 
 

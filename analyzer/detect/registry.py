@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from analyzer.detect.base import Detector
 from analyzer.detect.commitment import CommitmentDetector
+from analyzer.detect.discovery import DiscoveryQuestion
 from analyzer.detect.knowing import HonestUncertainty, PretendingToKnow
 from analyzer.detect.manipulation import Manipulation
+from analyzer.detect.mistakes import BlameShifting, Ownership
 from analyzer.detect.reframing import Reframing
+from analyzer.detect.solutions import GenericPitch, TailoredSolution
 
 DETECTORS: dict[str, type[Detector]] = {
     cls.name: cls
-    for cls in (PretendingToKnow, HonestUncertainty, CommitmentDetector, Reframing, Manipulation)
+    for cls in (
+        PretendingToKnow, HonestUncertainty, CommitmentDetector, Ownership, BlameShifting,
+        DiscoveryQuestion, Reframing, Manipulation, TailoredSolution, GenericPitch,
+    )
 }
 
 

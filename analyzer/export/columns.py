@@ -10,7 +10,10 @@ CALL_SCORES = [
     "salesperson_source", "salesperson_confidence", "speakers", "turns", "utterances",
     "salesperson_utterances",
 ] + [f"{rule}_{part}" for rule in RULES for part in ("score", "opportunities", "positive", "negative")] + [
-    "pretending_to_know", "honest_uncertainty", "commitment", "commitment_specific", "reframing", "manipulation",
+    "pretending_to_know", "honest_uncertainty", "commitment", "commitment_specific", "ownership", "blame_shifting",
+    "discovery_question", "reframing", "manipulation", "tailored_solution", "generic_pitch",
+    "talk_ratio_words", "talk_ratio_time", "longest_monologue_words", "longest_monologue_seconds",
+    "questions_asked", "open_questions", "closed_questions", "customer_focus",
 ]
 GROUP_SCORES = [
     "rule", "calls", "applicable_calls", "mean_score", "consistency", "trend_per_30_days",
