@@ -4,8 +4,10 @@ batch goes on; outputs are written whole (atomically) or not at all."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +18,14 @@ from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
 from analyzer.errors import InputError, Severity
-from analyzer.export import columns
+from analyzer.export import columns, report
 from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
+from analyzer.ledger import CallHistory, Promise, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
-from analyzer.score import score_call
+from analyzer.score import score_call, with_ledger
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
 
@@ -164,6 +167,7 @@ def flagged_rows(result: CallResult) -> list[dict[str, Any]]:
             "speaker": utterance.speaker,
             "start": _fmt_time(utterance.start),
             "_order": (utterance.turn, utterance.char_start),
+            "_utterance": utterance.id,
             "rule": finding.rule,
             "behavior": finding.behavior,
             "polarity": finding.polarity.value,
@@ -174,6 +178,17 @@ def flagged_rows(result: CallResult) -> list[dict[str, Any]]:
             "explanation": finding.explanation,
         })
     return rows
+
+
+def score_fields(scores) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for score in scores:
+        row[f"{score.rule}_score"] = score.score
+        row[f"{score.rule}_opportunities"] = score.opportunities
+        row[f"{score.rule}_positive"] = score.positive
+        row[f"{score.rule}_negative"] = score.negative
+        row.update(dict(score.counts))
+    return row
 
 
 def call_score_row(result: CallResult) -> dict[str, Any]:
@@ -189,14 +204,10 @@ def call_score_row(result: CallResult) -> dict[str, Any]:
         "utterances": len(parsed.utterances),
         "salesperson_utterances": len(parsed.salesperson_utterances()),
     }
-    for score in result.scores:
-        row[f"{score.rule}_score"] = score.score
-        row[f"{score.rule}_opportunities"] = score.opportunities
-        row[f"{score.rule}_positive"] = score.positive
-        row[f"{score.rule}_negative"] = score.negative
-        row.update(dict(score.counts))
+    row.update(score_fields(result.scores))
     row["commitment_specific"] = sum(1 for f in result.findings if f.commitment and f.commitment.specific)
     row.update(dataclasses.asdict(result.metrics))
+    row["repeated_mistakes"] = 0  # set across calls (_apply_ledger)
     return row
 
 
@@ -246,6 +257,7 @@ def analyze_folder(
     flagged: list[dict[str, Any]] = []
     call_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    histories: list[CallHistory] = []
     with staged_outputs(out) as staging:
         with open_output(staging / "annotations.jsonl") as annotations:
 
@@ -260,6 +272,7 @@ def analyze_folder(
                     call_rows.append(call_score_row(result))
                     meta = call.meta
                     scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
+                    histories.append(history_of(result))
 
             pending: list[Call] = []
             for done, path in enumerate(files, start=1):
@@ -283,8 +296,44 @@ def analyze_folder(
         if loaded:
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
-        _write_tables(staging, flagged, call_rows, scored, summary.problems, analyzer.settings)
+        promises = _apply_ledger(histories, scored, call_rows, flagged)
+        _write_tables(staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
     return summary
+
+
+def _apply_ledger(
+    histories: list[CallHistory], scored: list[ScoredCall], call_rows: list[dict[str, Any]], flagged: list[dict[str, Any]]
+) -> list[Promise]:
+    """Cross-call results: commitment outcomes and repeated mistakes, folded into R2 / R3
+    scores and flagged as `repeated_mistake` rows."""
+    promises, repeated = build_ledger(histories)
+    judged = later_calls(histories)
+    statuses: dict[str, list[str]] = {}
+    for promise in promises:
+        if promise.call_id in judged:
+            statuses.setdefault(promise.call_id, []).append(promise.status)
+    repeats = Counter(r.call_id for r in repeated)
+    rows_by_call = {row["call_id"]: row for row in call_rows}
+    for index, call in enumerate(scored):
+        if call.call_id in statuses or repeats[call.call_id]:
+            scores = with_ledger(call.scores, statuses.get(call.call_id, []), repeats[call.call_id])
+            scored[index] = dataclasses.replace(call, scores=scores)
+            rows_by_call[call.call_id].update(score_fields(scores))
+            rows_by_call[call.call_id]["repeated_mistakes"] = repeats[call.call_id]
+    mistake_rows = {(r["_utterance"], r["behavior"]): r for r in flagged if r["behavior"] in ("ownership", "blame_shifting")}
+    for mistake in repeated:
+        source = mistake_rows.get((mistake.utterance_id, "ownership")) or mistake_rows.get((mistake.utterance_id, "blame_shifting"))
+        if source is None:
+            continue
+        first = f"{mistake.first_call_id} ({mistake.first_date})" if mistake.first_date else mistake.first_call_id
+        flagged.append({
+            **source,
+            "behavior": "repeated_mistake",
+            "polarity": "-",
+            "detail": mistake.kind,
+            "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account",
+        })
+    return promises
 
 
 def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report) -> list[CallResult | None]:
@@ -305,6 +354,7 @@ def _write_tables(
     flagged: list[dict[str, Any]],
     call_rows: list[dict[str, Any]],
     scored: list[ScoredCall],
+    promises: list[Promise],
     problems: list[InputError],
     settings: Settings,
 ) -> None:
@@ -312,10 +362,22 @@ def _write_tables(
     write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged)
     call_rows.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"]))
     write_csv(staging / "call_scores.csv", columns.CALL_SCORES, call_rows)
-    reps = _group_rows(aggregate(scored, "salesperson", settings), "salesperson")
-    write_csv(staging / "rep_scores.csv", columns.REP_SCORES, reps)
+    rep_aggregates = aggregate(scored, "salesperson", settings)
+    write_csv(staging / "rep_scores.csv", columns.REP_SCORES, _group_rows(rep_aggregates, "salesperson"))
     accounts = _group_rows(aggregate(scored, "account", settings), "account")
     write_csv(staging / "account_scores.csv", columns.ACCOUNT_SCORES, accounts)
+    write_csv(staging / "commitments.csv", columns.COMMITMENTS, [
+        {
+            "account": p.account, "call_id": p.call_id, "date": p.date, "salesperson": p.salesperson,
+            "owner": p.owner, "action": p.action, "due": p.due, "due_phrase": p.due_phrase,
+            "specificity": "specific" if p.specific else "vague", "status": p.status,
+            "evidence_call_id": p.evidence_call_id, "evidence_date": p.evidence_date,
+            "evidence_excerpt": p.evidence_excerpt, "evidence_explanation": p.evidence_explanation,
+        }
+        for p in promises
+    ])
+    with open_output(staging / "report.html") as handle:
+        handle.write(report.render(rep_aggregates, scored, promises, flagged, version("loyalty-analyzer")))
     errors = [
         {"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
         for p in problems

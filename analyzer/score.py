@@ -5,8 +5,11 @@ R1  Q = customer questions the salesperson answered, B = summed confidence of
     pretending_to_know.  score = 100 * max(0, Q - B) / Q;  empty when Q = 0.
     (honest_uncertainty keeps the rule: it is counted, never penalised.)
 R2  C = commitments made.  score = 100 * (specific + 0.5 * vague) / C;  empty when C = 0.
-R3  O, B = summed confidence of ownership and blame_shifting.  score = 100 * O / (O + B);
-    empty when neither occurred (no mistake came up).
+    Once a later call of the same account exists, the ledger decides instead:
+    score = 100 * (kept + 0.5 * open) / C  (broken counts 0).
+R3  O, B = summed confidence of ownership and blame_shifting, R = mistakes of a kind this
+    account had already seen (repeated_mistake).  score = 100 * O / (O + B + R);
+    empty when none occurred (no mistake came up).
 R4  every call applies.  score = 100 * (0.4 D + 0.2 T + 0.2 M + 0.2 F) with
     D = min(1, summed confidence of discovery_question / 3)   (three good questions: full)
     T = talk ratio by words: 1 at <= 0.55, falling linearly to 0 at 0.85
@@ -21,6 +24,7 @@ R7  T, G = summed confidence of tailored_solution and generic_pitch.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from analyzer.detect import patterns as pattern_data
@@ -120,3 +124,24 @@ def score_call(parsed: ParsedCall, findings: list[Finding], metrics: CallMetrics
     r7 = rule_score("R7", 100 * tailored / (tailored + generic) if tailored + generic else None,
                     sum(counts.get(b, 0) for b in RULE_BEHAVIORS["R7"]), tailored, generic)
     return (r1, r2, r3, r4, r5, r6, r7)
+
+
+def with_ledger(scores: tuple[RuleScore, ...], statuses: list[str], repeats: int) -> tuple[RuleScore, ...]:
+    """A call's scores once later calls are known: R2 from kept / broken / open commitments
+    (when `statuses` is non-empty), R3 lowered by repeated mistakes."""
+    updated = []
+    for s in scores:
+        if s.rule == "R2" and statuses:
+            kept, still_open = statuses.count("kept"), statuses.count("open")
+            s = dataclasses.replace(
+                s, score=round(100 * (kept + 0.5 * still_open) / len(statuses), 1),
+                positive=float(kept), negative=float(statuses.count("broken")),
+            )
+        if s.rule == "R3" and repeats:
+            negative = s.negative + repeats
+            s = dataclasses.replace(
+                s, score=round(100 * s.positive / (s.positive + negative), 1), negative=round(negative, 3),
+                opportunities=s.opportunities + repeats,
+            )
+        updated.append(s)
+    return tuple(updated)

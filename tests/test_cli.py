@@ -23,6 +23,7 @@ OUTPUTS = {
     "rep_scores.csv": columns.REP_SCORES,
     "account_scores.csv": columns.ACCOUNT_SCORES,
     "errors.csv": columns.ERRORS,
+    "commitments.csv": columns.COMMITMENTS,
 }
 GOLDEN_HEADERS = json.loads((Path(__file__).parent / "golden" / "headers.json").read_text())
 

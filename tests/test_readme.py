@@ -10,7 +10,7 @@ from analyzer.export import columns
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 DOCUMENTED = sorted(
-    set(columns.FLAGGED_EXCERPTS + columns.REP_SCORES + columns.ACCOUNT_SCORES + columns.ERRORS + columns.ANNOTATION_KEYS)
+    set(columns.FLAGGED_EXCERPTS + columns.REP_SCORES + columns.ACCOUNT_SCORES + columns.ERRORS + columns.ANNOTATION_KEYS + columns.COMMITMENTS)
     | {c for c in columns.CALL_SCORES if not c.startswith("R")}
 )
 

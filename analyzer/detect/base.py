@@ -110,7 +110,7 @@ class PatternDetector(Detector):
         tactic = None
         if self.name == "manipulation":
             tactic = prediction.tactic if prediction and prediction.tactic else (
-                evidence.signals[0].pattern.tactic if evidence.signals else None
+                evidence.signals[0].pattern.tag if evidence.signals else None
             )
         names = evidence.signals + evidence.boosters + evidence.blockers
         return self.finding(

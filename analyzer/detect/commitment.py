@@ -18,8 +18,8 @@ class CommitmentDetector(PatternDetector):
     polarity = Polarity.EVENT
 
     def finding(self, parsed: ParsedCall, utterance: Utterance, finding: Finding) -> Finding:
-        phrase, due = find_due(utterance.text, parsed.call.meta.date)
         start = finding.span[0]
+        phrase, due = find_due(utterance.text[start:], parsed.call.meta.date)
         commitment = Commitment(
             owner=utterance.speaker,
             action=utterance.text[start:].strip(),

@@ -110,6 +110,16 @@ def _day_of_month(date, m):
     return None
 
 
+@_rule(rf"\b(?:{'|'.join(_WEEKDAYS)}),? the {_DAY}\b")
+def _weekday_the_day(date, m):
+    return _day_of_month(date, m)
+
+
+# Explicit dates win over relative words in the same sentence ("this week … by October 2nd").
+_EXPLICIT = (_month_day, _weekday_the_day, _day_of_month)
+_RULES.sort(key=lambda rule: 0 if rule[1] in _EXPLICIT else 1)
+
+
 def find_due(text: str, call_date: dt.date | None) -> tuple[str, dt.date | None]:
     """(the due phrase as said, the date it means or None)."""
     lowered = text.lower()

@@ -19,7 +19,7 @@ class Pattern:
     weight: float    # 0-1, how much this pattern alone says (see confidence.combine)
     regex: re.Pattern[str]
     explain: str     # a phrase a coach can read
-    tactic: str | None = None
+    tag: str | None = None  # what the match means beyond the behaviour: a tactic, an outcome
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def load(name: str) -> tuple[Pattern, ...]:
         if row["kind"] not in KINDS or not 0 < row["weight"] <= 1:
             raise ValueError(f"patterns/{name}.jsonl line {number}: bad kind or weight")
         patterns.append(
-            Pattern(row["name"], row["kind"], row["weight"], re.compile(row["regex"]), row["explain"], row.get("tactic"))
+            Pattern(row["name"], row["kind"], row["weight"], re.compile(row["regex"]), row["explain"], row.get("tag"))
         )
     return tuple(patterns)
 

@@ -13,7 +13,7 @@ CALL_SCORES = [
     "pretending_to_know", "honest_uncertainty", "commitment", "commitment_specific", "ownership", "blame_shifting",
     "discovery_question", "reframing", "manipulation", "tailored_solution", "generic_pitch",
     "talk_ratio_words", "talk_ratio_time", "longest_monologue_words", "longest_monologue_seconds",
-    "questions_asked", "open_questions", "closed_questions", "customer_focus",
+    "questions_asked", "open_questions", "closed_questions", "customer_focus", "repeated_mistakes",
 ]
 GROUP_SCORES = [
     "rule", "calls", "applicable_calls", "mean_score", "consistency", "trend_per_30_days",
@@ -21,6 +21,10 @@ GROUP_SCORES = [
 ]
 REP_SCORES = ["salesperson"] + GROUP_SCORES
 ACCOUNT_SCORES = ["account"] + GROUP_SCORES
+COMMITMENTS = [
+    "account", "call_id", "date", "salesperson", "owner", "action", "due", "due_phrase", "specificity", "status",
+    "evidence_call_id", "evidence_date", "evidence_excerpt", "evidence_explanation",
+]
 ERRORS = ["file", "severity", "code", "problem", "fix"]
 ANNOTATION_KEYS = [
     "call_id", "file", "date", "salesperson", "account", "utterance_id", "turn", "speaker", "role",
