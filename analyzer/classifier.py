@@ -41,6 +41,12 @@ def default_model_dir() -> Path:
     return Path(os.environ.get("LOYALTY_MODEL_DIR", Path(__file__).resolve().parent.parent / "models"))
 
 
+def shipped_thresholds(directory: Path | None = None) -> dict[str, float]:
+    """The calibrated thresholds in heads.json (no weights loaded); {} without heads."""
+    path = (directory or default_model_dir()) / CONFIG_NAME
+    return json.loads(path.read_text())["thresholds"] if path.is_file() else {}
+
+
 def pair_call(text: str, context: str) -> tuple[ParsedCall, Utterance]:
     """A two-line call (customer context, salesperson text) for scoring one labelled pair
     with the same pattern detectors the pipeline uses. No segmentation: the pair is the unit."""
@@ -140,34 +146,38 @@ class BehaviorClassifier:
         self._pos_weight = torch.tensor(np.sqrt((1 - rate) / rate), dtype=torch.float32)
         return self
 
-    def loss(self, x, y, tactic):
-        """Multi-label BCE plus, on manipulation rows, the tactic's cross-entropy."""
+    def loss(self, x, y, tactic, mask=None):
+        """Multi-label BCE plus, on manipulation rows, the tactic's cross-entropy. `mask`
+        (0/1 per row and behaviour) leaves out labels nobody gave (a coach's verdict is
+        about one behaviour only)."""
         import torch
 
         hidden = self.net_["trunk"](x)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            self.net_["behaviors"](hidden), y, pos_weight=self._pos_weight
+            self.net_["behaviors"](hidden), y, weight=mask, pos_weight=self._pos_weight
         )
         known = tactic >= 0
         if known.any():
             loss = loss + 0.5 * torch.nn.functional.cross_entropy(self.net_["tactics"](hidden[known]), tactic[known])
         return loss
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, tactic: np.ndarray) -> "BehaviorClassifier":
-        """X (n, f) features, Y (n, behaviours) 0/1, tactic (n,) index or -1 when none."""
+    def fit(self, X: np.ndarray, Y: np.ndarray, tactic: np.ndarray, mask: np.ndarray | None = None) -> "BehaviorClassifier":
+        """X (n, f) features, Y (n, behaviours) 0/1, tactic (n,) index or -1 when none,
+        mask (n, behaviours) 1 where the label is known (default: all)."""
         import torch
 
         self.build(X.shape[1], Y.mean(0))
         x = torch.tensor(X, dtype=torch.float32)
         y = torch.tensor(Y, dtype=torch.float32)
         t = torch.tensor(tactic, dtype=torch.long)
+        m = torch.tensor(mask if mask is not None else np.ones_like(Y), dtype=torch.float32)
         optimiser = torch.optim.AdamW(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         generator = torch.Generator().manual_seed(self.seed)
         self.net_.train()
         for _ in range(self.epochs):
             for batch in torch.randperm(len(x), generator=generator).split(self.batch_size):
                 optimiser.zero_grad()
-                self.loss(x[batch], y[batch], t[batch]).backward()
+                self.loss(x[batch], y[batch], t[batch], m[batch]).backward()
                 optimiser.step()
         self.net_.eval()
         return self

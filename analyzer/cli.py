@@ -39,6 +39,8 @@ def analyze(
     settings_file: Optional[Path] = typer.Option(None, "--settings", help="JSON settings (thresholds, bars)."),
     max_file_mb: float = typer.Option(50.0, help="Refuse transcript files larger than this (MB)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
+    redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
+    excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print warnings and skipped files."),
 ) -> None:
@@ -69,7 +71,7 @@ def analyze(
     try:
         summary = analyze_folder(
             folder, out, analyzer=Analyzer.default(settings, patterns_only), manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress,
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
         )
     except OutputError as err:
         typer.echo(f"error: {err}", err=True)
@@ -139,6 +141,101 @@ def _emit(sink, results: list[dict], json_line) -> int:
     for result in results:
         sink.write(json_line(result))
     return len(results)
+
+
+@app.command()
+def review(
+    reviewed: Path = typer.Argument(..., help="flagged_excerpts.csv with review_verdict filled in by a coach."),
+    settings_out: Path = typer.Option(Path("settings.json"), "--settings-out", help="Where to write proposed thresholds."),
+    settings_file: Optional[Path] = typer.Option(None, "--settings", help="Settings the reviewed run used."),
+    run_record: Optional[Path] = typer.Option(
+        None, "--run", help="run.json of the reviewed run (default: beside REVIEWED when present): its thresholds."
+    ),
+) -> None:
+    """Precision from a coach's verdicts, per behaviour and salesperson; propose thresholds."""
+    import dataclasses
+    import json
+
+    from analyzer.classifier import shipped_thresholds
+    from analyzer.review import MIN_VERDICTS, ReviewError, precision_by, propose, read_review
+    from analyzer.settings import PATTERN_THRESHOLDS, Settings
+
+    try:
+        result = read_review(reviewed)
+        settings = Settings.from_file(settings_file) if settings_file else Settings()
+    except (ReviewError, OSError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    for line, value in result.unreadable:
+        typer.echo(f"{reviewed}:{line}: verdict {value!r} not understood (use agree/disagree, yes/no, 1/0); row skipped", err=True)
+    verdicts = result.verdicts
+    if len(verdicts) < MIN_VERDICTS:
+        typer.echo(f"error: only {len(verdicts)} verdicts in {reviewed}; review at least {MIN_VERDICTS} flags first", err=True)
+        raise typer.Exit(EXIT_NOTHING_ANALYSED)
+    run_record = run_record or (reviewed.parent / "run.json")
+    if run_record.is_file():
+        in_force = json.loads(run_record.read_text())["thresholds"]
+    else:
+        in_force = {**PATTERN_THRESHOLDS, **shipped_thresholds()}
+    thresholds = {**in_force, **settings.thresholds}
+
+    typer.echo(f"{len(verdicts)} verdicts\n\nprecision by behaviour")
+    for p in precision_by(verdicts, lambda v: v.behavior):
+        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
+    typer.echo("\nprecision by salesperson")
+    for p in precision_by(verdicts, lambda v: v.salesperson):
+        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
+    typer.echo("\nproposed thresholds")
+    changed = {}
+    for p in propose(verdicts, thresholds):
+        current = f"{p.current:.2f}" if p.current is not None else "?"
+        if p.proposed is None:
+            typer.echo(f"  {p.behavior:22} {current} unchanged: {p.reason}")
+            continue
+        changed[p.behavior] = p.proposed
+        typer.echo(
+            f"  {p.behavior:22} {current} -> {p.proposed:.2f}: keeps {p.kept}, drops {p.dropped} of the reviewed flags; "
+            f"precision {p.precision_before:.0%} -> {p.precision_after:.0%}"
+        )
+    if not changed:
+        typer.echo("\nno threshold change proposed; nothing written")
+        return
+    updated = dataclasses.replace(settings, thresholds={**settings.thresholds, **changed})
+    settings_out.write_text(json.dumps(dataclasses.asdict(updated), indent=2, sort_keys=True) + "\n")
+    typer.echo(f"\nwrote {settings_out}; use it with: loyalty analyze FOLDER --settings {settings_out}")
+
+
+@app.command()
+def train(
+    extra: Optional[Path] = typer.Option(None, "--extra", help="A reviewed flagged_excerpts.csv to learn from."),
+    rollback: bool = typer.Option(False, "--rollback", help="Swap back the heads kept before the last --extra."),
+) -> None:
+    """Retrain the heads with a coach's verdicts, keeping the previous heads for --rollback.
+    (The full retraining of encoder adapters and heads is `make train`.)"""
+    from analyzer import retrain
+    from analyzer.review import ReviewError
+    from analyzer.training import print_table
+
+    if rollback == (extra is not None):
+        typer.echo("error: give either --extra REVIEWED.csv or --rollback", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if rollback:
+        try:
+            retrain.rollback()
+        except FileNotFoundError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(EXIT_NOTHING_ANALYSED)
+        typer.echo("restored the previous heads (run --rollback again to undo)")
+        return
+    try:
+        result = retrain.retrain_heads(extra)
+    except (ReviewError, OSError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"added {result['added']} reviewed excerpts")
+    print_table("held-out split before", result["before"])
+    print_table("held-out split after", result["after"])
+    typer.echo("\nthe previous heads are in models/previous/; undo with: loyalty train --rollback")
 
 
 class _progress_bar:

@@ -89,22 +89,33 @@ class Encoder:
 
     def forward(self, ids, mask, weights=None):
         """Mean-pooled, normalised embeddings; `weights` replaces the stored ones (training)."""
+        x = self.layers(self.embed(ids, weights), mask, range(self.config["num_hidden_layers"]), weights)
+        return self.pool(x, mask)
+
+    def embed(self, ids, weights=None):
+        """Token + position embeddings, layer-normalised: the input of layer 0."""
         torch, w, cfg = self._torch, weights or self.w, self.config
-        heads = cfg["num_attention_heads"]
-        hidden = cfg["hidden_size"]
-        size = hidden // heads
-        eps = cfg["layer_norm_eps"]
-        ln = torch.nn.functional.layer_norm
         positions = torch.arange(ids.shape[1]).unsqueeze(0)
         x = (
             w["embeddings.word_embeddings.weight"][ids]
             + w["embeddings.position_embeddings.weight"][positions]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        x = ln(x, (hidden,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+        return torch.nn.functional.layer_norm(
+            x, (cfg["hidden_size"],), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], cfg["layer_norm_eps"]
+        )
+
+    def layers(self, x, mask, indices, weights=None):
+        """Run the transformer layers `indices` over hidden states `x` (batch, length, hidden)."""
+        torch, w, cfg = self._torch, weights or self.w, self.config
+        heads = cfg["num_attention_heads"]
+        hidden = cfg["hidden_size"]
+        size = hidden // heads
+        eps = cfg["layer_norm_eps"]
+        ln = torch.nn.functional.layer_norm
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        batch, length = ids.shape
-        for i in range(cfg["num_hidden_layers"]):
+        batch, length = mask.shape
+        for i in indices:
             p = f"encoder.layer.{i}."
 
             def proj(name, t):
@@ -120,6 +131,10 @@ class Encoder:
                    w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
             inner = torch.nn.functional.gelu(proj("intermediate.dense", x))
             x = ln(x + proj("output.dense", inner), (hidden,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+        return x
+
+    def pool(self, x, mask):
+        torch = self._torch
         summed = (x * mask.unsqueeze(-1)).sum(1)
         pooled = summed / mask.sum(1, keepdim=True).clamp(min=1)
         return torch.nn.functional.normalize(pooled, dim=-1)

@@ -4,6 +4,9 @@ batch goes on; outputs are written whole (atomically) or not at all."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +28,13 @@ from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
 from analyzer.ledger import CallHistory, Promise, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
+from analyzer.redact import redact_call
 from analyzer.score import score_call, with_ledger
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
 
 
+OUTPUT_FORMAT = 1     # bumped when an output file changes shape
 CALLS_PER_BATCH = 16  # calls segmented and encoded together: bigger, length-sorted batches
 
 
@@ -63,6 +68,18 @@ class Analyzer:
 
         use_model = not patterns_only and ModelScorer.available()
         return cls(settings=settings, scorer=ModelScorer() if use_model else None)
+
+    def description(self) -> dict[str, Any]:
+        """What decided the findings, for run.json: the heads' identity, or patterns only."""
+        if self.scorer is None:
+            return {"kind": "patterns-only"}
+        config = self.scorer.config
+        return {
+            "kind": "heads",
+            "heads_sha256": config["weights_sha256"],
+            "adapter_sha256": (config.get("adapter") or {}).get("sha256"),
+            "encoder_sha256": config.get("encoder_sha256"),
+        }
 
     def analyze_calls(self, calls: list[Call]) -> list[CallResult]:
         """Segment all calls in one spaCy pass and score their salesperson utterances in one
@@ -232,8 +249,12 @@ def analyze_folder(
     max_file_mb: float = DEFAULT_MAX_FILE_MB,
     on_problem: Callable[[InputError], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    redact: bool = False,
+    csv_bom: bool = False,
 ) -> RunSummary:
-    """Analyse every transcript below `folder` and write all outputs into `out`."""
+    """Analyse every transcript below `folder` and write all outputs into `out`.
+    `redact` masks e-mails, phone and card numbers and street addresses in every output;
+    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel)."""
     analyzer = analyzer or Analyzer.default()
     folder = folder.resolve()
     summary = RunSummary(out)
@@ -280,6 +301,8 @@ def analyze_folder(
                 seen.add(relative)
                 try:
                     call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
+                    if redact:
+                        call = redact_call(call)
                 except InputError as err:
                     report(err)
                 except Exception as err:  # a bug must not cost the rest of the batch
@@ -297,7 +320,23 @@ def analyze_folder(
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
         promises = _apply_ledger(histories, scored, call_rows, flagged)
-        _write_tables(staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
+        write = functools.partial(write_csv, bom=csv_bom)
+        _write_tables(write, staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
+        run_record = {
+            "loyalty_analyzer": version("loyalty-analyzer"),
+            "output_format": OUTPUT_FORMAT,
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "input": str(folder),
+            "files": summary.files,
+            "analysed": summary.analysed,
+            "problems": len(summary.problems),
+            "model": analyzer.description(),
+            "thresholds": analyzer.thresholds,
+            "settings": dataclasses.asdict(analyzer.settings),
+            "options": {"redact": redact, "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
+        }
+        with open_output(staging / "run.json") as handle:
+            handle.write(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
     return summary
 
 
@@ -350,6 +389,7 @@ def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report) -> list[Cal
 
 
 def _write_tables(
+    write_csv: Callable[..., None],
     staging: Path,
     flagged: list[dict[str, Any]],
     call_rows: list[dict[str, Any]],

@@ -1,17 +1,15 @@
 """Train, calibrate and evaluate the behaviour heads (`make train`, `make eval`).
 
-Data: models/data/raw/*.jsonl (hand-written, every row says where it came from). The split
-is by scenario, so paraphrases of one situation never straddle train and test:
-sha1(scenario) % 100 < 70 train, < 85 validation (thresholds), else held-out test, which is
-never used for training or threshold tuning. models/data/eval/independent.jsonl, written
-separately from the training data, is only ever evaluated.
+Data: models/data/raw/*.jsonl (hand-written, every row says where it came from), split by
+scenario (analyzer/training.py). The encoder's LoRA adapters and the heads are trained
+together on the train split; thresholds are calibrated on validation; the held-out split and
+the independent set are only evaluated.
 
 Outputs: models/heads.safetensors + models/heads.json (labels, thresholds, metrics) and
 models/metrics.json."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
@@ -20,139 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.classifier import (
-    BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir, pair_call,
+from analyzer.classifier import BEHAVIORS, BehaviorClassifier, Featurizer, default_model_dir
+from analyzer.training import (
+    INDEPENDENT, CachedEncoder, calibrate, datasets, evaluate, features, print_table, symbolic, targets,
 )
 from analyzer.encoder import MODEL_SHA256
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
 SEED = 13
 ADAPTER_NAME = "adapter.safetensors"
-INDEPENDENT = ("independent_test", "independent_dev")
-# precision-first behaviours: a false accusation costs a coach's trust
-MIN_PRECISION = {"manipulation": 0.92, "pretending_to_know": 0.85}
-
-
-def load_rows(paths: list[Path]) -> list[dict]:
-    rows = []
-    for path in paths:
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if line.strip():
-                row = json.loads(line)
-                row["_source"] = f"{path.relative_to(HERE)}:{number}"
-                rows.append(row)
-    return rows
-
-
-def split_of(scenario: str) -> str:
-    bucket = int(hashlib.sha1(scenario.encode()).hexdigest(), 16) % 100
-    return "train" if bucket < 70 else "val" if bucket < 85 else "test"
-
-
-def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    Y = np.array([[float(b in r["labels"]) for b in BEHAVIORS] for r in rows], dtype=np.float32)
-    tactic = np.array([TACTICS.index(r["tactic"]) if r.get("tactic") in TACTICS else -1 for r in rows])
-    return Y, tactic
-
-
-class CachedEncoder:
-    """Sentence embeddings cached on disk by text, one cache per encoder (adapter) version."""
-
-    def __init__(self, encoder, path: Path) -> None:
-        self.encoder = encoder
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path.is_file():
-            data = np.load(path, allow_pickle=False)
-            self.vectors = dict(zip(data["texts"].tolist(), data["vectors"]))
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
-        if missing:
-            started = time.perf_counter()
-            for text, vector in zip(missing, self.encoder.encode(missing)):
-                self.vectors[text] = vector
-            print(f"encoded {len(missing)} texts in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(self.path, texts=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
-
-
-def symbolic(rows: list[dict]) -> np.ndarray:
-    featurizer = Featurizer(encoder=object())
-    return np.array(
-        [featurizer.symbolic(*pair_call(r["text"], r.get("context") or ""), r.get("context") or "") for r in rows],
-        dtype=np.float32,
-    )
-
-
-def features(encoder, rows: list[dict]) -> np.ndarray:
-    return Featurizer(encoder=encoder).embed(
-        [r["text"] for r in rows], [r.get("context") or "" for r in rows], symbolic(rows)
-    )
-
-
-def prf(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    tp = float(((p == 1) & (y == 1)).sum())
-    fp = float(((p == 1) & (y == 0)).sum())
-    fn = float(((p == 0) & (y == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), "support": int(y.sum())}
-
-
-def calibrate(y: np.ndarray, probabilities: np.ndarray, behavior: str) -> float:
-    """Max F1 on validation; for precision-first behaviours the threshold with the best
-    recall among those reaching the minimum precision (max F1 if none does)."""
-    candidates = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    scores = [(t, prf(y, (probabilities >= t).astype(int))) for t in candidates]
-    floor = MIN_PRECISION.get(behavior)
-    if floor is not None:
-        reaching = [(t, m) for t, m in scores if m["precision"] >= floor and m["recall"] > 0]
-        if reaching:
-            return float(max(reaching, key=lambda tm: (tm[1]["recall"], tm[0]))[0])
-    return float(max(scores, key=lambda tm: (tm[1]["f1"], tm[0]))[0])
-
-
-def evaluate(model: BehaviorClassifier, X: np.ndarray, rows: list[dict], thresholds: dict[str, float]) -> dict:
-    Y, tactic = targets(rows)
-    probabilities = model.predict_proba(X)
-    result = {
-        b: prf(Y[:, i], (probabilities[:, i] >= thresholds[b]).astype(int))
-        for i, b in enumerate(model.behaviors)
-        if Y[:, i].sum() > 0
-    }
-    known = tactic >= 0
-    if known.any():
-        predicted = model.predict_tactic_proba(X[known]).argmax(1)
-        result["manipulation_tactic_accuracy"] = round(float((predicted == tactic[known]).mean()), 3)
-    return result
-
-
-def print_table(title: str, metrics: dict) -> None:
-    print(f"\n{title}")
-    print(f"{'behaviour':22} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
-    for behavior, m in metrics.items():
-        if isinstance(m, dict):
-            print(f"{behavior:22} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['support']:8d}")
-        else:
-            print(f"{behavior:22} {m:9.3f}")
-
-
-def datasets() -> dict[str, list[dict]]:
-    rows = load_rows(sorted((DATA / "raw").glob("*.jsonl")))
-    parts: dict[str, list[dict]] = {"train": [], "val": [], "test": []}
-    for row in rows:
-        parts[split_of(row["scenario"])].append(row)
-    # The independent set is split by call: odd calls were read for error analysis while
-    # the training data grew ("independent_dev"); even calls were never looked at.
-    independent = DATA / "eval" / "independent.jsonl"
-    rows = load_rows([independent]) if independent.is_file() else []
-    parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]
-    parts["independent_test"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 0]
-    return parts
 
 
 def batches(rows: list[dict], size: int, rng: random.Random) -> list[list[int]]:
@@ -168,12 +42,15 @@ def batches(rows: list[dict], size: int, rng: random.Random) -> list[list[int]]:
 
 
 def finetune(train_rows: list[dict], epochs: int, batch_size: int = 32):
-    """LoRA adapters on the encoder and the heads, trained together. Context lines pass the
-    current encoder without gradient (a third of the cost); the utterance carries the
-    gradient."""
+    """LoRA adapters on the encoder's upper layers and the heads, trained together.
+
+    The lower layers have no adapter, so their output for a text never changes: it is
+    computed once and each step runs only the adapted layers. Context lines pass the current
+    encoder without gradient; the utterance carries the gradient. Learning rates decay
+    linearly to a tenth over the run."""
     import torch
 
-    from analyzer.encoder import ADAPTER_RANK, ADAPTER_SCALE, Encoder, adapter_keys
+    from analyzer.encoder import ADAPTED_FROM_LAYER, ADAPTER_RANK, ADAPTER_SCALE, Encoder, adapter_keys
 
     torch.manual_seed(SEED)
     encoder = Encoder()
@@ -189,36 +66,61 @@ def finetune(train_rows: list[dict], epochs: int, batch_size: int = 32):
     def merged():
         return {**base, **{k: base[k] + ADAPTER_SCALE * b @ a for k, (a, b) in adapters.items()}}
 
+    started = time.perf_counter()
+    texts = [r["text"] for r in train_rows]
+    contexts = [r.get("context") or "" for r in train_rows]
+    lower: dict[str, torch.Tensor] = {}
+    unique = sorted(set(texts) | {c for c in contexts if c}, key=len)
+    with torch.no_grad():
+        for start in range(0, len(unique), 64):
+            chunk = unique[start:start + 64]
+            ids, mask = encoder.tokenize(chunk)
+            states = encoder.layers(encoder.embed(ids), mask, range(ADAPTED_FROM_LAYER))
+            for j, text in enumerate(chunk):
+                lower[text] = states[j, : int(mask[j].sum())].clone()
+    print(f"lower layers for {len(unique)} texts in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    upper_layers = range(ADAPTED_FROM_LAYER, encoder.config["num_hidden_layers"])
+
+    def encode(batch_texts: list[str], weights):
+        states = [lower[t] for t in batch_texts]
+        length = max(len(s) for s in states)
+        x = torch.zeros(len(states), length, states[0].shape[1])
+        mask = torch.zeros(len(states), length, dtype=torch.long)
+        for j, state in enumerate(states):
+            x[j, : len(state)] = state
+            mask[j, : len(state)] = 1
+        return encoder.pool(encoder.layers(x, mask, upper_layers, weights), mask)
+
     Y, tactic = targets(train_rows)
     sym = torch.tensor(symbolic(train_rows))
     head = BehaviorClassifier(seed=SEED).build(384 * 3 + sym.shape[1], Y.mean(0))
     optimiser = torch.optim.AdamW(
-        [{"params": [p for pair in adapters.values() for p in pair], "lr": 5e-4},
-         {"params": head.net_.parameters(), "lr": 1e-3}],
+        [{"params": [p for pair in adapters.values() for p in pair], "lr": 6e-4},
+         {"params": head.net_.parameters(), "lr": 1.5e-3}],
         weight_decay=1e-4,
     )
-    y_all, t_all = torch.tensor(Y), torch.tensor(tactic)
     rng = random.Random(SEED)
+    plan = [batches(train_rows, batch_size, rng) for _ in range(epochs)]
+    steps = sum(len(p) for p in plan)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - 0.9 * step / steps)
+    y_all, t_all = torch.tensor(Y), torch.tensor(tactic)
     head.net_.train()
-    for epoch in range(epochs):
+    for epoch, epoch_batches in enumerate(plan):
         started, total = time.perf_counter(), 0.0
-        for batch in batches(train_rows, batch_size, rng):
+        for batch in epoch_batches:
             weights = merged()
-            texts = [train_rows[i]["text"] for i in batch]
-            contexts = [train_rows[i].get("context") or "" for i in batch]
-            text_vectors = encoder.forward(*encoder.tokenize(texts), weights)
+            text_vectors = encode([texts[i] for i in batch], weights)
             context_vectors = torch.zeros_like(text_vectors)
-            with_context = [j for j, c in enumerate(contexts) if c]
+            with_context = [j for j, i in enumerate(batch) if contexts[i]]
             if with_context:
                 with torch.no_grad():
-                    context_vectors[with_context] = encoder.forward(
-                        *encoder.tokenize([contexts[j] for j in with_context]), weights
-                    )
+                    context_vectors[with_context] = encode([contexts[batch[j]] for j in with_context], weights)
             x = torch.cat([text_vectors, context_vectors, text_vectors * context_vectors, sym[batch]], 1)
             loss = head.loss(x, y_all[batch], t_all[batch])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            schedule.step()
             total += float(loss.detach()) * len(batch)
         print(f"epoch {epoch + 1}: loss {total / len(train_rows):.4f} ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     head.net_.eval()
@@ -290,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--eval", action="store_true", help="evaluate the shipped heads only")
     parser.add_argument("--out", type=Path, default=default_model_dir())
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     metrics = eval_only(args.out) if args.eval else train(args.out, args.epochs)
     print_table("held-out split (never trained on or tuned on)", metrics["held_out"])

@@ -44,6 +44,12 @@ class Evidence:
     confidence: float  # confidence.combine over the above; 0 when no signal fired
 
 
+def last_customer_line(parsed: ParsedCall, utterance: Utterance) -> Context:
+    """Context that only reports what the customer said just before (no weighting)."""
+    before = parsed.customer_before(utterance, 1)
+    return Context(1.0, f"after the customer said {quote(before[0].text)}" if before else "")
+
+
 class PatternDetector(Detector):
     """A detector driven by a named pattern file plus a context judgement, and by the learned
     heads' probability when the call carries predictions (see confidence.decide)."""

@@ -2,15 +2,12 @@
 coach's trust, so evidence the customer can check lowers a flag (see the blockers)."""
 from __future__ import annotations
 
-from analyzer.detect.base import Context, PatternDetector, quote
-from analyzer.model import ParsedCall, Polarity, Utterance
+from analyzer.detect.base import PatternDetector, last_customer_line
+from analyzer.model import Polarity
 
 
 class Manipulation(PatternDetector):
     name = "manipulation"
     rule = "R6"
     polarity = Polarity.BREAKS
-
-    def context(self, parsed: ParsedCall, utterance: Utterance) -> Context:
-        before = parsed.customer_before(utterance, 1)
-        return Context(1.0, f"after the customer said {quote(before[0].text)}" if before else "")
+    context = staticmethod(last_customer_line)

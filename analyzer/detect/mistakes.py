@@ -1,25 +1,20 @@
-"""R3 — If you make a mistake, take responsibility. Both behaviours are judged against the
+"""R3 — If you make a mistake, take responsibility. Both behaviours are read against the
 customer raising the problem just before."""
 from __future__ import annotations
 
-from analyzer.detect.base import Context, PatternDetector, quote
-from analyzer.model import ParsedCall, Polarity, Utterance
-
-
-def _raised(parsed: ParsedCall, utterance: Utterance) -> Context:
-    before = parsed.customer_before(utterance, 1)
-    return Context(1.0, f"after the customer said {quote(before[0].text)}" if before else "")
+from analyzer.detect.base import PatternDetector, last_customer_line
+from analyzer.model import Polarity
 
 
 class Ownership(PatternDetector):
     name = "ownership"
     rule = "R3"
     polarity = Polarity.KEEPS
-    context = staticmethod(_raised)
+    context = staticmethod(last_customer_line)
 
 
 class BlameShifting(PatternDetector):
     name = "blame_shifting"
     rule = "R3"
     polarity = Polarity.BREAKS
-    context = staticmethod(_raised)
+    context = staticmethod(last_customer_line)

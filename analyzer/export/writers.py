@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +44,19 @@ def open_output(path: Path) -> Iterator[IO[str]]:
         raise OutputError(f"cannot write {path.name}: {err.strerror}") from None
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
+    apostrophe, which spreadsheets take as "this is text" and do not show. Numbers and the
+    lone polarity signs "+" / "-" cannot run and stay as they are."""
+    if text.startswith(_FORMULA_START) and text not in ("+", "-") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
@@ -50,11 +64,15 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}" if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
+    return neutralise(str(value))
 
 
-def write_csv(path: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> None:
+def write_csv(path: Path, columns: list[str], rows: Iterable[Mapping[str, Any]], bom: bool = False) -> None:
+    """RFC 4180 CSV (CRLF, quotes doubled, fields with newlines quoted); `bom` prefixes a UTF-8
+    byte-order mark so Excel opens accented text correctly."""
     with open_output(path) as handle:
+        if bom:
+            handle.write("\ufeff")
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:
