@@ -41,6 +41,7 @@ def analyze(
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
     redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
+    resume: bool = typer.Option(False, "--resume", help="Reuse the calls an interrupted run into --out finished."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print warnings and skipped files."),
 ) -> None:
@@ -66,12 +67,19 @@ def analyze(
         if severity is Severity.ERROR or verbose:
             typer.echo(f"{severity.value}: {problem.line()}", err=True)
 
+    from analyzer.encoder import EncoderError
+
+    try:
+        analyzer = Analyzer.default(settings, patterns_only)
+    except (EncoderError, ValueError) as err:
+        typer.echo(f"error: the learned heads cannot be loaded: {err} (or run with --patterns-only)", err=True)
+        raise typer.Exit(EXIT_USAGE)
     show_bar = not quiet and sys.stderr.isatty()
     progress = _progress_bar() if show_bar else None
     try:
         summary = analyze_folder(
-            folder, out, analyzer=Analyzer.default(settings, patterns_only), manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
+            folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel, resume=resume,
         )
     except OutputError as err:
         typer.echo(f"error: {err}", err=True)

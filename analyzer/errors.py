@@ -42,6 +42,7 @@ PROBLEMS: dict[str, Problem] = {
         Problem("E109", "the manifest is unusable ({detail})",
                 "give manifest.csv a header with at least 'file' and one of call_id, date, salesperson, account"),
         Problem("E110", "the file is too large ({detail})", "split the transcript or raise --max-file-mb"),
+        Problem("E111", "the folder could not be read ({detail})", "check its permissions; its files were not analysed"),
         Problem("E199", "internal error while analysing ({detail})",
                 "please report it with the file's format (not its content); the rest of the batch ran"),
         Problem("W201", "decoded as Windows-1252 because it is not valid UTF-8",
@@ -52,6 +53,9 @@ PROBLEMS: dict[str, Problem] = {
         Problem("W203", "{detail} in the manifest matches no transcript file",
                 "fix the 'file' column (paths are relative to the manifest)", Severity.WARNING),
         Problem("W204", "unparsable date '{detail}' ignored", "use ISO dates, e.g. 2026-09-03", Severity.WARNING),
+        Problem("W206", "{detail} turns longer than the turn limit were split into pieces",
+                "check the speaker labels: a whole call under one speaker often means diarization failed",
+                Severity.WARNING),
         Problem("W205", "{detail} lines could not be parsed and were skipped",
                 "check the lines named in the message against the format in the README", Severity.WARNING),
     )

@@ -30,6 +30,12 @@ class Turn:
     start: float | None = None  # seconds from the start of the call
     end: float | None = None
 
+    def time_at(self, offset: int) -> float | None:
+        """The time at a character offset, interpolated between start and end."""
+        if self.start is None or self.end is None or not self.text:
+            return self.start
+        return round(self.start + (self.end - self.start) * offset / len(self.text), 2)
+
 
 @dataclass(frozen=True)
 class CallMeta:
@@ -105,20 +111,21 @@ class ParsedCall:
     call: Call
     utterances: tuple[Utterance, ...]
     predictions: dict[str, Prediction] = field(default_factory=dict, compare=False)
-    _by_id: dict[str, Utterance] = field(default_factory=dict, repr=False, compare=False)
+    _position: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._by_id.update({u.id: u for u in self.utterances})
+        self._position.update({u.id: i for i, u in enumerate(self.utterances)})
 
     def get(self, utterance_id: str | None) -> Utterance | None:
-        return self._by_id.get(utterance_id) if utterance_id else None
+        position = self._position.get(utterance_id) if utterance_id else None
+        return self.utterances[position] if position is not None else None
 
     def salesperson_utterances(self) -> list[Utterance]:
         return [u for u in self.utterances if u.role is Role.SALESPERSON]
 
     def customer_before(self, utterance: Utterance, n: int = 3) -> list[Utterance]:
         """The last `n` substantive customer utterances before `utterance`, oldest first."""
-        index = self.utterances.index(utterance)
+        index = self._position[utterance.id]
         found: list[Utterance] = []
         for u in reversed(self.utterances[:index]):
             if u.role is Role.CUSTOMER and not u.is_backchannel:

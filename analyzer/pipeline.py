@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
-from analyzer.errors import InputError, Severity
+from analyzer.cache import CallRecord, ResultCache, cache_key
+from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
 from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
-from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_call
+from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_bytes, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
 from analyzer.ledger import CallHistory, Promise, build_ledger, history_of, later_calls
@@ -251,13 +252,16 @@ def analyze_folder(
     on_progress: Callable[[int, int], None] | None = None,
     redact: bool = False,
     csv_bom: bool = False,
+    resume: bool = False,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`.
     `redact` masks e-mails, phone and card numbers and street addresses in every output;
-    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel)."""
+    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel); `resume` reuses the
+    calls an earlier (interrupted) run into the same `out` already finished."""
     analyzer = analyzer or Analyzer.default()
     folder = folder.resolve()
     summary = RunSummary(out)
+    check_output_folder(out)
 
     def report(problem: InputError) -> None:
         summary.problems.append(problem)
@@ -272,8 +276,14 @@ def analyze_folder(
         except InputError as err:
             report(err)
 
-    files = list(discover(folder, manifest_path))
+    files = list(discover(folder, manifest_path, on_error=report))
     summary.files = len(files)
+    cache = ResultCache(out)
+    context = {
+        "version": version("loyalty-analyzer"), "format": OUTPUT_FORMAT, "model": analyzer.description(),
+        "thresholds": analyzer.thresholds, "settings": dataclasses.asdict(analyzer.settings),
+        "reps": list(reps), "redact": redact,
+    }
     scored: list[ScoredCall] = []
     flagged: list[dict[str, Any]] = []
     call_rows: list[dict[str, Any]] = []
@@ -282,37 +292,54 @@ def analyze_folder(
     with staged_outputs(out) as staging:
         with open_output(staging / "annotations.jsonl") as annotations:
 
-            def analyse(pending: list[Call]) -> None:
-                for call, result in zip(pending, _analyse_isolated(analyzer, pending, report)):
-                    if result is None:
-                        continue
+            def flush(pending: list[tuple[str, str, Call | None, CallRecord | None]]) -> None:
+                """Analyse the calls not in the cache together, then emit all in file order."""
+                fresh = [call for _, _, call, record in pending if record is None and call is not None]
+                results = iter(_analyse_isolated(analyzer, fresh, report))
+                for relative, key, call, record in pending:
+                    if record is None:
+                        result = next(results)
+                        if result is None:
+                            continue
+                        record = CallRecord(
+                            annotation_records(result), flagged_rows(result), call_score_row(result),
+                            ScoredCall(call.meta.call_id, call.meta.date, call.salesperson_name, call.meta.account, result.scores),
+                            history_of(result), warnings_of[relative],
+                        )
+                        cache.put(key, record)
+                    for code, detail in record.warnings:
+                        report(InputError(relative, code, detail))
                     summary.analysed += 1
-                    for record in annotation_records(result):
-                        annotations.write(json_line(record))
-                    flagged.extend(flagged_rows(result))
-                    call_rows.append(call_score_row(result))
-                    meta = call.meta
-                    scored.append(ScoredCall(meta.call_id, meta.date, call.salesperson_name, meta.account, result.scores))
-                    histories.append(history_of(result))
+                    for line in record.annotations:
+                        annotations.write(json_line(line))
+                    flagged.extend(record.flagged)
+                    call_rows.append(record.call_row)
+                    scored.append(record.scored)
+                    histories.append(record.history)
 
-            pending: list[Call] = []
+            pending: list[tuple[str, str, Call | None, CallRecord | None]] = []
+            warnings_of: dict[str, list[tuple[str, str]]] = {}
             for done, path in enumerate(files, start=1):
                 relative = path.relative_to(folder).as_posix()
                 seen.add(relative)
                 try:
-                    call, warnings = read_call(path, folder, loaded, reps, max_file_mb)
-                    if redact:
-                        call = redact_call(call)
+                    data = read_bytes(path, relative, max_file_mb)
+                    entry = loaded.entry(relative) if loaded else {}
+                    key = cache_key(data, relative, {**context, "manifest": entry})
+                    record = cache.get(key) if resume else None
+                    call = None
+                    if record is None:
+                        call, warnings = read_call(path, folder, loaded, reps, max_file_mb, data=data)
+                        call = redact_call(call) if redact else call
+                        warnings_of[relative] = [(w.code, w.detail) for w in warnings]
                 except InputError as err:
                     report(err)
                 except Exception as err:  # a bug must not cost the rest of the batch
                     report(InputError(relative, "E199", type(err).__name__))
                 else:
-                    for warning in warnings:
-                        report(warning)
-                    pending.append(call)
+                    pending.append((relative, key, call, record))
                 if len(pending) >= CALLS_PER_BATCH or done == len(files):
-                    analyse(pending)
+                    flush(pending)
                     pending = []
                 if on_progress:
                     on_progress(done, len(files))
@@ -338,6 +365,21 @@ def analyze_folder(
         with open_output(staging / "run.json") as handle:
             handle.write(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
     return summary
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder written by a newer version (its files have columns we do not
+    know); older ones are overwritten whole, and their cache entries never match."""
+    try:
+        record = json.loads((out / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    written = record.get("output_format") if isinstance(record, dict) else None
+    if isinstance(written, int) and written > OUTPUT_FORMAT:
+        raise OutputError(
+            f"{out} was written by a newer loyalty-analyzer ({record.get('loyalty_analyzer')}, output format "
+            f"{written} > {OUTPUT_FORMAT}); use another --out or upgrade"
+        )
 
 
 def _apply_ledger(

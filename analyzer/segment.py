@@ -9,7 +9,7 @@ longer than MAX_WORDS are cut again before discourse markers ("so", "but", "what
 from __future__ import annotations
 
 from analyzer import nlp
-from analyzer.model import Call, ParsedCall, Role, Turn, Utterance
+from analyzer.model import Call, ParsedCall, Role, Utterance
 
 MIN_WORDS = 6
 MAX_WORDS = 30              # for turns without sentence punctuation (speech-to-text)
@@ -109,15 +109,6 @@ def is_question_text(text: str) -> bool:
     return False
 
 
-def _time_at(turn: Turn, offset: int) -> float | None:
-    """Interpolate a time inside a turn by character position."""
-    if turn.start is None:
-        return None
-    if turn.end is None or not turn.text:
-        return turn.start
-    return round(turn.start + (turn.end - turn.start) * offset / len(turn.text), 2)
-
-
 def segment_calls(calls: list[Call]) -> list[ParsedCall]:
     """Segment many calls with one streamed spaCy pass over all their turns."""
     texts = [turn.text for call in calls for turn in call.turns]
@@ -150,8 +141,8 @@ def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]]) -> ParsedCall:
                     text=text,
                     char_start=start,
                     char_end=end,
-                    start=_time_at(turn, start),
-                    end=_time_at(turn, end),
+                    start=turn.time_at(start),
+                    end=turn.time_at(end),
                     is_question=is_question_text(text),
                     is_backchannel=is_backchannel_text(text),
                     responds_to=anchor if role is Role.SALESPERSON else None,

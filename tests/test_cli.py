@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def test_cli_samples_write_every_output(sample_run):
     assert result.exit_code == 0, result.output
     for name in list(OUTPUTS) + ["annotations.jsonl"]:
         assert (out / name).stat().st_size > 0, name
-    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".cache"], "temporary files left behind"
 
 
 def test_cli_golden_headers(sample_run):
@@ -102,13 +101,24 @@ def test_cli_nothing_analysed_exits_nonzero(tmp_path):
     assert result.exit_code == EXIT_NOTHING_ANALYSED
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_cli_unwritable_output_exits_3(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    result = runner.invoke(app, ["analyze", str(FIXTURES), "--out", str(locked / "out")])
+def test_cli_full_disk_exits_3_and_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import errno
+
+    out = tmp_path / "out"
+    assert run("analyze", str(FIXTURES), "--out", str(out), "-q", "--patterns-only").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    original = Path.open
+
+    def full(self, mode="r", *args, **kwargs):
+        if "w" in mode and self.name == "call_scores.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return original(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", full)  # a full disk, which chmod cannot fake for root
+    result = runner.invoke(app, ["analyze", str(FIXTURES), "--out", str(out), "-q", "--patterns-only"])
     assert result.exit_code == EXIT_OUTPUT
+    assert "No space left on device" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
 def test_cli_output_path_is_a_file_exits_3(tmp_path):
@@ -122,7 +132,7 @@ def test_cli_output_path_is_a_file_exits_3(tmp_path):
 def test_cli_failed_run_keeps_previous_outputs(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert run("analyze", str(FIXTURES), "--out", str(out), "-q").exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
     from analyzer.export import writers
 
@@ -136,10 +146,23 @@ def test_cli_failed_run_keeps_previous_outputs(tmp_path, monkeypatch):
     shutil.copy(FIXTURES / "generic.json", other)  # different input: different annotations
     result = runner.invoke(app, ["analyze", str(other), "--out", str(out), "-q"])
     assert result.exit_code != 0
-    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before  # same files, same bytes, no staging folder left
 
 
 def test_cli_help_lists_commands():
     result = run("--help")
     assert result.exit_code == 0 and "analyze" in result.output
+
+
+@pytest.mark.parametrize("written,exit_code", [(99, EXIT_OUTPUT), (0, 0)])
+def test_cli_output_folder_from_another_version(tmp_path, written, exit_code):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"loyalty_analyzer": "9.9.9", "output_format": written}))
+    result = runner.invoke(app, ["analyze", str(FIXTURES), "--out", str(out), "-q", "--patterns-only"])
+    assert result.exit_code == exit_code
+    if exit_code:
+        assert "newer loyalty-analyzer" in result.stderr
+    else:
+        assert json.loads((out / "run.json").read_text())["output_format"] >= 1

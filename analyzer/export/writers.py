@@ -19,9 +19,12 @@ from analyzer.errors import OutputError
 
 @contextmanager
 def staged_outputs(out: Path) -> Iterator[Path]:
-    """Yield a staging folder; on success move its files into `out`, always remove it."""
+    """Yield a staging folder; on success move its files into `out`, always remove it. A
+    staging folder left by a killed run (one run per output folder at a time) is removed."""
     try:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(".staging-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     except OSError as err:
         raise OutputError(f"cannot write in the output folder {out}: {err.strerror}") from None

@@ -1,6 +1,7 @@
 """Readers per format -> one Call. `read_call` is the only entry point the pipeline uses."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from analyzer.ingest.jsonfile import JsonShapeError, read_json
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, call_meta, resolve_salesperson
 from analyzer.ingest.subtitles import CueError, read_srt, read_webvtt
 from analyzer.ingest.text import read_text
-from analyzer.model import Call
+from analyzer.model import Call, Turn
 
 # extension -> (format name for messages, reader)
 READERS: dict[str, tuple[str, Callable[[str], RawTranscript]]] = {
@@ -27,13 +28,21 @@ READERS: dict[str, tuple[str, Callable[[str], RawTranscript]]] = {
     ".tsv": ("CSV", read_csv),
 }
 DEFAULT_MAX_FILE_MB = 50.0
+MAX_TURN_CHARS = 20_000  # ~3,500 words, ~25 minutes of one voice: longer turns are split
 
 
-def discover(root: Path, manifest: Path | None = None) -> Iterator[Path]:
-    """Every non-hidden file below `root`, sorted, without the manifest; survives link loops."""
+def discover(root: Path, manifest: Path | None = None, on_error: Callable[[InputError], None] | None = None) -> Iterator[Path]:
+    """Every non-hidden file below `root`, sorted, without the manifest; survives link loops
+    and reports folders it cannot read."""
     skip = {manifest.resolve()} if manifest else set()
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=lambda err: None):
+
+    def unreadable(err: OSError) -> None:
+        if on_error:
+            where = Path(err.filename).relative_to(root).as_posix() if err.filename else str(root)
+            on_error(InputError(where, "E111", err.strerror or type(err).__name__))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         stat = os.stat(dirpath)
         if (stat.st_dev, stat.st_ino) in seen_dirs:
             dirnames[:] = []
@@ -49,26 +58,57 @@ def discover(root: Path, manifest: Path | None = None) -> Iterator[Path]:
             yield path
 
 
+def read_bytes(path: Path, relative: str, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> bytes:
+    """A transcript file's bytes: refused when its extension is not a transcript format, when
+    it is larger than `max_file_mb`, or when it cannot be read."""
+    if path.suffix.lower() not in READERS:
+        raise InputError(relative, "E104", path.suffix or "(none)")
+    try:
+        size = path.stat().st_size
+        if size > max_file_mb * 1024 * 1024:
+            raise InputError(relative, "E110", f"{size / 1024 / 1024:.0f} MB > {max_file_mb:g} MB")
+        return path.read_bytes()
+    except OSError as err:
+        raise InputError(relative, "E103", err.strerror or type(err).__name__) from None
+
+
+def split_long_turns(turns: tuple[Turn, ...], limit: int = MAX_TURN_CHARS) -> tuple[tuple[Turn, ...], int]:
+    """Cut turns over `limit` characters at whitespace into consecutive pieces of the same
+    speaker, times interpolated, so no single text overwhelms the NLP pipeline."""
+    result: list[Turn] = []
+    split = 0
+    for turn in turns:
+        if len(turn.text) <= limit:
+            result.append(turn)
+            continue
+        split += 1
+        start = 0
+        while start < len(turn.text):
+            end = min(len(turn.text), start + limit)
+            if end < len(turn.text):
+                space = turn.text.rfind(" ", start, end)
+                end = space if space > start else end
+            piece = turn.text[start:end].strip()
+            if piece:
+                result.append(Turn(turn.speaker, piece, turn.time_at(start), turn.time_at(end)))
+            start = end
+    return tuple(result), split
+
+
 def read_call(
     path: Path,
     root: Path,
     manifest: Manifest | None = None,
     reps: tuple[str, ...] = (),
     max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    data: bytes | None = None,
 ) -> tuple[Call, list[InputError]]:
-    """Read one transcript into a Call, or raise InputError saying what is wrong with it."""
+    """Read one transcript into a Call, or raise InputError saying what is wrong with it.
+    `data` is the file's content when the caller has already read it (read_bytes)."""
     relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise InputError(relative, "E104", path.suffix or "(none)")
-    format_name, read = reader
-    try:
-        size = path.stat().st_size
-        if size > max_file_mb * 1024 * 1024:
-            raise InputError(relative, "E110", f"{size / 1024 / 1024:.0f} MB > {max_file_mb:g} MB")
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(relative, "E103", err.strerror or type(err).__name__) from None
+    if data is None:
+        data = read_bytes(path, relative, max_file_mb)
+    format_name, read = READERS[path.suffix.lower()]
     text, warnings = decode(relative, data)
     try:
         raw = read(text)
@@ -76,11 +116,19 @@ def read_call(
         raise InputError(relative, "E105", f"JSON ({err.msg} at line {err.lineno})") from None
     except (JsonShapeError, CsvShapeError, CueError) as err:
         raise InputError(relative, "E105", f"{format_name}: {err}") from None
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as err:
+        # a structure no export produces (a null where a cue or record belongs): the file's
+        # problem, reported as such; the fuzz tests keep the readers honest about the rest
+        raise InputError(relative, "E105", f"{format_name}: unexpected structure ({type(err).__name__})") from None
     if not raw.turns:
         raise InputError(relative, "E106", f"read as {format_name}")
     speakers = {t.speaker for t in raw.turns}
     if len(speakers) < 2:
         raise InputError(relative, "E107", next(iter(speakers)))
+    turns, split = split_long_turns(raw.turns)
+    if split:
+        warnings.append(InputError(relative, "W206", str(split)))
+    raw = dataclasses.replace(raw, turns=turns)
     if raw.skipped_lines:
         shown = ", ".join(map(str, raw.skipped_lines[:5])) + ("…" if len(raw.skipped_lines) > 5 else "")
         warnings.append(InputError(relative, "W205", f"{len(raw.skipped_lines)} (at {shown})"))

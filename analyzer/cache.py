@@ -1,0 +1,102 @@
+"""Per-call results kept in `OUT/.cache/`, keyed by everything that decides them: the file's
+bytes and path, its manifest row and options, the model and the settings. A call whose key
+is there is not analysed again: an interrupted run continues with `--resume` and ends with
+the same outputs as an uninterrupted one. Entries are written whole (temporary file, then
+rename), so a kill mid-write leaves no broken entry."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analyzer.aggregate import ScoredCall
+from analyzer.ledger import CallHistory, FollowUp, Mistake, Promise
+from analyzer.model import RuleScore
+
+CACHE_DIR = ".cache"
+
+
+@dataclass
+class CallRecord:
+    """Everything a run keeps of one analysed call."""
+
+    annotations: list[dict[str, Any]]
+    flagged: list[dict[str, Any]]
+    call_row: dict[str, Any]
+    scored: ScoredCall
+    history: CallHistory
+    warnings: list[tuple[str, str]]  # (code, detail)
+
+
+def cache_key(data: bytes, relative: str, context: dict[str, Any]) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps({"file": relative, **context}, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, set):
+        return sorted(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+def dump(record: CallRecord) -> str:
+    return json.dumps(dataclasses.asdict(record), default=_encode)  # key order is output order
+
+
+def load(text: str) -> CallRecord:
+    data = json.loads(text)
+    scored = data["scored"]
+    history = data["history"]
+    for row in data["flagged"]:
+        row["_order"] = tuple(row["_order"])
+    return CallRecord(
+        annotations=data["annotations"],
+        flagged=data["flagged"],
+        call_row=data["call_row"],
+        scored=ScoredCall(
+            scored["call_id"], _date(scored["date"]), scored["salesperson"], scored["account"],
+            tuple(RuleScore(**{**s, "counts": tuple(map(tuple, s["counts"]))}) for s in scored["scores"]),
+        ),
+        history=CallHistory(
+            history["account"], history["call_id"], _date(history["date"]), history["salesperson"],
+            [Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "topic": set(p["topic"]),
+                        "evidence_date": _date(p["evidence_date"])}) for p in history["promises"]],
+            [FollowUp(**{**f, "own_topic": set(f["own_topic"]), "topic": set(f["topic"])}) for f in history["follow_ups"]],
+            [Mistake(**m) for m in history["mistakes"]],
+        ),
+        warnings=[tuple(w) for w in data["warnings"]],
+    )
+
+
+class ResultCache:
+    def __init__(self, out: Path) -> None:
+        self.directory = out / CACHE_DIR
+
+    def get(self, key: str) -> CallRecord | None:
+        path = self.directory / f"{key}.json"
+        try:
+            return load(path.read_text("utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or unreadable: analyse again
+
+    def put(self, key: str, record: CallRecord) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=self.directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump(record))
+        os.replace(tmp, self.directory / f"{key}.json")
