@@ -1,6 +1,7 @@
-"""Folder in, outputs out. Calls stream through ingest -> segment -> detect -> score one at a
-time; only small per-call summaries are kept for aggregation. A bad file is recorded and the
-batch goes on; outputs are written whole (atomically) or not at all."""
+"""Folder in, outputs out. Calls stream through ingest -> segment -> detect -> score in small
+batches (one spaCy pass and one encoder pass per batch); only small per-call records are
+kept for the cross-call ledger and aggregation. A bad file is recorded and the batch goes
+on; outputs are written whole (staged, then moved into place) or not at all."""
 from __future__ import annotations
 
 import dataclasses

@@ -14,6 +14,11 @@ PATTERN_THRESHOLDS = {
     "commitment": 0.5,
     "reframing": 0.5,
     "manipulation": 0.55,  # precision first: a false accusation costs a coach's trust
+    "ownership": 0.5,
+    "blame_shifting": 0.5,
+    "discovery_question": 0.5,
+    "tailored_solution": 0.5,
+    "generic_pitch": 0.5,
 }
 
 
