@@ -192,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--eval", action="store_true", help="evaluate the shipped heads only")
     parser.add_argument("--out", type=Path, default=default_model_dir())
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4)
     args = parser.parse_args()
     metrics = eval_only(args.out) if args.eval else train(args.out, args.epochs)
     print_table("held-out split (never trained on or tuned on)", metrics["held_out"])
