@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install train eval clean
+.PHONY: demo test install train eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,10 @@ train: install
 eval: install
 	$(BIN)/python models/train.py --eval
 
+# speed and memory on a seeded corpus of 45-minute calls (bench/run.py); CALLS=50 for a quick look
+CALLS ?= 200
+bench: install
+	$(BIN)/python bench/run.py --calls $(CALLS)
+
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache bench/work

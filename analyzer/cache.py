@@ -1,8 +1,10 @@
 """Per-call results kept in `OUT/.cache/`, keyed by everything that decides them: the file's
 bytes and path, its manifest row and options, the model and the settings. A call whose key
-is there is not analysed again: an interrupted run continues with `--resume` and ends with
-the same outputs as an uninterrupted one. Entries are written whole (temporary file, then
-rename), so a kill mid-write leaves no broken entry."""
+is there is not analysed again: an interrupted run continues where it stopped and ends with
+the same outputs as an uninterrupted one, and a rerun over an unchanged folder only reads.
+Entries are written whole (temporary file, then rename), so a kill mid-write leaves no
+broken entry; a finished run keeps only its own entries, so the cache never outgrows the
+folder."""
 from __future__ import annotations
 
 import dataclasses
@@ -100,3 +102,11 @@ class ResultCache:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(dump(record))
         os.replace(tmp, self.directory / f"{key}.json")
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Drop entries of files that changed or left the folder, and stray temporary files."""
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.iterdir():
+            if path.suffix != ".json" or path.stem not in keys:
+                path.unlink(missing_ok=True)

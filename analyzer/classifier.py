@@ -238,11 +238,11 @@ class ModelScorer:
         self.classifier, self.config = BehaviorClassifier.load(self.directory)
         if featurizer is None:
             from analyzer.encoder import shared_encoder
+            from analyzer.encoder_onnx import int8_encoder
 
             adapter = self.config.get("adapter")
-            featurizer = Featurizer(
-                shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
-            )
+            reference = shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
+            featurizer = Featurizer(int8_encoder(reference, adapter["sha256"] if adapter else None))
         self.featurizer = featurizer
         if self.config.get("features") != featurizer.feature_names:
             raise ValueError(
@@ -250,6 +250,9 @@ class ModelScorer:
                 f"but this version computes {featurizer.feature_names}; run `make train`"
             )
         self.thresholds: dict[str, float] = self.config["thresholds"]
+
+    def __reduce__(self):  # a worker process or Ray actor loads its own copy (engines.py)
+        return (ModelScorer, (self.directory,))
 
     @staticmethod
     def available(directory: Path | None = None) -> bool:

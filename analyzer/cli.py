@@ -41,7 +41,13 @@ def analyze(
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
     redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
-    resume: bool = typer.Option(False, "--resume", help="Reuse the calls an interrupted run into --out finished."),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Analyse every call again instead of reusing what an earlier run into --out "
+        "analysed with the same model and settings (an interrupted run continues by default)."
+    ),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Processes (or Ray actors) analysing side by side."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine) or ray (a Ray cluster; needs the [ray] extra)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: start a local one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print warnings and skipped files."),
 ) -> None:
@@ -52,6 +58,9 @@ def analyze(
 
     if not folder.is_dir():
         typer.echo(f"error: {folder} is not a folder", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if engine not in ("local", "ray"):
+        typer.echo(f"error: --engine must be local or ray, not {engine}", err=True)
         raise typer.Exit(EXIT_USAGE)
     if manifest is not None and not manifest.is_file():
         typer.echo(f"error: manifest {manifest} does not exist", err=True)
@@ -79,11 +88,15 @@ def analyze(
     try:
         summary = analyze_folder(
             folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel, resume=resume,
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
+            use_cache=not no_cache, workers=workers, engine=engine, ray_address=ray_address,
         )
     except OutputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_OUTPUT)
+    except RuntimeError as err:  # an engine that cannot start (Ray missing or unreachable)
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     finally:
         if progress:
             progress.close()

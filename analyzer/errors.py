@@ -71,6 +71,9 @@ class InputError(Exception):
         self.detail = detail
         super().__init__(self.line())
 
+    def __reduce__(self):  # crosses process and cluster boundaries (engines.py)
+        return (InputError, (self.path, self.code, self.detail))
+
     @property
     def code(self) -> str:
         return self.problem.code

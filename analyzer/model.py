@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from analyzer.metrics import CallMetrics
@@ -112,6 +112,9 @@ class ParsedCall:
     utterances: tuple[Utterance, ...]
     predictions: dict[str, Prediction] = field(default_factory=dict, compare=False)
     _position: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # pattern evidence per (detector, utterance id), computed once for the heads' features
+    # and reused by the detectors; shared by copies made with dataclasses.replace
+    evidence_memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._position.update({u.id: i for i, u in enumerate(self.utterances)})

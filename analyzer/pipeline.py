@@ -8,8 +8,8 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -22,6 +22,7 @@ from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
 from analyzer.cache import CallRecord, ResultCache, cache_key
+from analyzer.engines import BatchResult, Job, ReadOptions, start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
 from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
@@ -34,6 +35,7 @@ from analyzer.redact import redact_call
 from analyzer.score import score_call, with_ledger
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
+from analyzer.timing import StageTimes
 
 
 OUTPUT_FORMAT = 1     # bumped when an output file changes shape
@@ -46,6 +48,7 @@ class RunSummary:
     files: int = 0
     analysed: int = 0
     problems: list[InputError] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage (timing.py)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for p in self.problems if p.problem.severity is severity)
@@ -83,28 +86,33 @@ class Analyzer:
             "encoder_sha256": config.get("encoder_sha256"),
         }
 
-    def analyze_calls(self, calls: list[Call]) -> list[CallResult]:
+    def analyze_calls(self, calls: list[Call], times: StageTimes | None = None) -> list[CallResult]:
         """Segment all calls in one spaCy pass and score their salesperson utterances in one
         encoder pass, then run every detector per call."""
-        parsed_calls = segment_calls(calls)
+        times = times or StageTimes()
+        with times.stage("segment"):
+            parsed_calls = segment_calls(calls)
         if self.scorer:
-            parsed_calls = self.scorer.annotate(parsed_calls)
-        return [self._detect(parsed) for parsed in parsed_calls]
+            with times.stage("model"):
+                parsed_calls = self.scorer.annotate(parsed_calls)
+        return [self._detect(parsed, times) for parsed in parsed_calls]
 
     def analyze_call(self, call: Call) -> CallResult:
         return self.analyze_calls([call])[0]
 
-    def _detect(self, parsed: ParsedCall) -> CallResult:
-        findings = [
-            finding
-            for detector in self.detectors
-            for finding in detector.detect(parsed)
-            if finding.confidence >= self.thresholds.get(finding.behavior, 0.5)
-        ]
-        order = {u.id: i for i, u in enumerate(parsed.utterances)}
-        findings.sort(key=lambda f: (order[f.utterance_id], f.rule, f.behavior))
-        metrics = call_metrics(parsed)
-        return CallResult(parsed, tuple(findings), score_call(parsed, findings, metrics), metrics)
+    def _detect(self, parsed: ParsedCall, times: StageTimes) -> CallResult:
+        with times.stage("detect"):
+            findings = [
+                finding
+                for detector in self.detectors
+                for finding in detector.detect(parsed)
+                if finding.confidence >= self.thresholds.get(finding.behavior, 0.5)
+            ]
+            order = {u.id: i for i, u in enumerate(parsed.utterances)}
+            findings.sort(key=lambda f: (order[f.utterance_id], f.rule, f.behavior))
+        with times.stage("score"):
+            metrics = call_metrics(parsed)
+            return CallResult(parsed, tuple(findings), score_call(parsed, findings, metrics), metrics)
 
 
 def _fmt_time(seconds: float | None) -> str:
@@ -253,16 +261,23 @@ def analyze_folder(
     on_progress: Callable[[int, int], None] | None = None,
     redact: bool = False,
     csv_bom: bool = False,
-    resume: bool = False,
+    use_cache: bool = True,
+    workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`.
     `redact` masks e-mails, phone and card numbers and street addresses in every output;
-    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel); `resume` reuses the
-    calls an earlier (interrupted) run into the same `out` already finished."""
+    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel). Calls an earlier run
+    into the same `out` already analysed with the same model and settings come from its
+    cache (`use_cache`), so an interrupted run continues and an unchanged rerun is quick.
+    `workers` processes (or Ray actors with `engine="ray"`) analyse batches side by side;
+    the outputs are the same whichever runs them."""
     analyzer = analyzer or Analyzer.default()
     folder = folder.resolve()
     summary = RunSummary(out)
     check_output_folder(out)
+    times = StageTimes()
 
     def report(problem: InputError) -> None:
         summary.problems.append(problem)
@@ -285,71 +300,85 @@ def analyze_folder(
         "thresholds": analyzer.thresholds, "settings": dataclasses.asdict(analyzer.settings),
         "reps": list(reps), "redact": redact,
     }
+    options = ReadOptions(folder, tuple(reps), max_file_mb, redact, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     flagged: list[dict[str, Any]] = []
     call_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    keys: set[str] = set()
     histories: list[CallHistory] = []
-    with staged_outputs(out) as staging:
-        with open_output(staging / "annotations.jsonl") as annotations:
+    waiting: deque[list[Job | CallRecord]] = deque()  # batches handed to the engine, in order
 
-            def flush(pending: list[tuple[str, str, Call | None, CallRecord | None]]) -> None:
-                """Analyse the calls not in the cache together, then emit all in file order."""
-                fresh = [call for _, _, call, record in pending if record is None and call is not None]
-                results = iter(_analyse_isolated(analyzer, fresh, report))
-                for relative, key, call, record in pending:
-                    if record is None:
-                        result = next(results)
-                        if result is None:
-                            continue
-                        record = CallRecord(
-                            annotation_records(result), flagged_rows(result), call_score_row(result),
-                            ScoredCall(call.meta.call_id, call.meta.date, call.salesperson_name, call.meta.account, result.scores),
-                            history_of(result), warnings_of[relative],
-                        )
-                        cache.put(key, record)
-                    for code, detail in record.warnings:
-                        report(InputError(relative, code, detail))
-                    summary.analysed += 1
-                    for line in record.annotations:
-                        annotations.write(json_line(line))
-                    flagged.extend(record.flagged)
-                    call_rows.append(record.call_row)
-                    scored.append(record.scored)
-                    histories.append(record.history)
-
-            pending: list[tuple[str, str, Call | None, CallRecord | None]] = []
-            warnings_of: dict[str, list[tuple[str, str]]] = {}
-            for done, path in enumerate(files, start=1):
-                relative = path.relative_to(folder).as_posix()
-                seen.add(relative)
-                try:
+    def batches() -> Iterator[list[Job]]:
+        """Read files in order; calls the cache knows skip the engine. Yields each batch's
+        jobs (possibly none) while `waiting` keeps the whole batch for `emit`."""
+        batch: list[Job | CallRecord] = []
+        for done, path in enumerate(files, start=1):
+            relative = path.relative_to(folder).as_posix()
+            seen.add(relative)
+            try:
+                with times.stage("ingest"):
                     data = read_bytes(path, relative, max_file_mb)
                     entry = loaded.entry(relative) if loaded else {}
                     key = cache_key(data, relative, {**context, "manifest": entry})
-                    record = cache.get(key) if resume else None
-                    call = None
-                    if record is None:
-                        call, warnings = read_call(path, folder, loaded, reps, max_file_mb, data=data)
-                        call = redact_call(call) if redact else call
-                        warnings_of[relative] = [(w.code, w.detail) for w in warnings]
-                except InputError as err:
-                    report(err)
-                except Exception as err:  # a bug must not cost the rest of the batch
-                    report(InputError(relative, "E199", type(err).__name__))
-                else:
-                    pending.append((relative, key, call, record))
-                if len(pending) >= CALLS_PER_BATCH or done == len(files):
-                    flush(pending)
-                    pending = []
-                if on_progress:
-                    on_progress(done, len(files))
+                with times.stage("cache"):
+                    record = cache.get(key) if use_cache else None
+            except InputError as err:
+                report(err)
+            else:
+                keys.add(key)
+                batch.append(record if record is not None else Job(relative, key, data, entry))
+            if len(batch) >= CALLS_PER_BATCH or (done == len(files) and batch):
+                waiting.append(batch)
+                yield [item for item in batch if isinstance(item, Job)]
+                batch = []
+
+    def emit(batch: list[Job | CallRecord], result: BatchResult) -> None:
+        fresh = iter(zip(result.records, result.problems))
+        for item in batch:
+            record = item
+            if isinstance(item, Job):
+                record, problems = next(fresh)
+                for problem in problems:
+                    report(problem)
+                if record is None:
+                    continue
+                with times.stage("cache"):
+                    cache.put(item.key, record)
+            else:
+                for code, detail in record.warnings:
+                    report(InputError(record.call_row["file"], code, detail))
+            summary.analysed += 1
+            with times.stage("export"):
+                for line in record.annotations:
+                    annotations.write(json_line(line))
+            flagged.extend(record.flagged)
+            call_rows.append(record.call_row)
+            scored.append(record.scored)
+            histories.append(record.history)
+
+    with staged_outputs(out) as staging:
+        with open_output(staging / "annotations.jsonl") as annotations:
+            runner = start_engine(engine, analyzer, options, workers, ray_address)
+            try:
+                done = 0
+                for result in runner.map(batches()):
+                    batch = waiting.popleft()
+                    emit(batch, result)
+                    times.add(result.seconds)
+                    done += len(batch)
+                    if on_progress:
+                        on_progress(done, len(files))
+            finally:
+                runner.close()
         if loaded:
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
-        promises = _apply_ledger(histories, scored, call_rows, flagged)
-        write = functools.partial(write_csv, bom=csv_bom)
-        _write_tables(write, staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
+        with times.stage("export"):
+            promises = _apply_ledger(histories, scored, call_rows, flagged)
+            write = functools.partial(write_csv, bom=csv_bom)
+            _write_tables(write, staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
+        summary.seconds = times.as_dict()
         run_record = {
             "loyalty_analyzer": version("loyalty-analyzer"),
             "output_format": OUTPUT_FORMAT,
@@ -362,10 +391,53 @@ def analyze_folder(
             "thresholds": analyzer.thresholds,
             "settings": dataclasses.asdict(analyzer.settings),
             "options": {"redact": redact, "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
+            "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds},
         }
         with open_output(staging / "run.json") as handle:
             handle.write(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
+    cache.keep_only(keys)
     return summary
+
+
+def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> BatchResult:
+    """What an engine runs per batch: bytes -> Calls -> results -> the records a run keeps.
+    A file that cannot be read or analysed costs only itself."""
+    times = StageTimes()
+    calls: list[Call] = []
+    problems: list[list[InputError]] = []
+    readable: list[int] = []
+    for index, job in enumerate(jobs):
+        problems.append([])
+        manifest = Manifest({job.relative: job.entry}, options.manifest_source) if job.entry else None
+        try:
+            with times.stage("ingest"):
+                call, warnings = read_call(options.folder / job.relative, options.folder, manifest, options.reps,
+                                           options.max_file_mb, data=job.data)
+                call = redact_call(call) if options.redact else call
+        except InputError as err:
+            problems[index].append(err)
+        except Exception as err:  # a bug must not cost the rest of the batch
+            problems[index].append(InputError(job.relative, "E199", type(err).__name__))
+        else:
+            calls.append(call)
+            readable.append(index)
+            problems[index].extend(warnings)
+    records: list[CallRecord | None] = [None] * len(jobs)
+    index_of = {call.source: index for index, call in zip(readable, calls)}
+
+    def report(problem: InputError) -> None:
+        problems[index_of[problem.path]].append(problem)
+
+    for index, call, result in zip(readable, calls, _analyse_isolated(analyzer, calls, report, times)):
+        if result is None:
+            continue
+        with times.stage("export"):
+            records[index] = CallRecord(
+                annotation_records(result), flagged_rows(result), call_score_row(result),
+                ScoredCall(call.meta.call_id, call.meta.date, call.salesperson_name, call.meta.account, result.scores),
+                history_of(result), [(w.code, w.detail) for w in problems[index]],
+            )
+    return BatchResult(records, problems, times.as_dict())
 
 
 def check_output_folder(out: Path) -> None:
@@ -418,17 +490,17 @@ def _apply_ledger(
     return promises
 
 
-def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report) -> list[CallResult | None]:
+def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: StageTimes) -> list[CallResult | None]:
     """Analyse a batch together; if that fails, call by call, so one bad call costs only itself."""
     if not calls:
         return []
     try:
-        return analyzer.analyze_calls(calls)
+        return analyzer.analyze_calls(calls, times)
     except Exception as err:
         if len(calls) == 1:
             report(InputError(calls[0].source, "E199", type(err).__name__))
             return [None]
-        return [result for call in calls for result in _analyse_isolated(analyzer, [call], report)]
+        return [result for call in calls for result in _analyse_isolated(analyzer, [call], report, times)]
 
 
 def _write_tables(

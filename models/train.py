@@ -158,6 +158,7 @@ def train(out: Path, epochs: int) -> dict:
     for name in INDEPENDENT:
         if parts[name]:
             metrics[name] = evaluate(model, X[name], parts[name], thresholds)
+    metrics.update(int8_metrics(model, encoder, adapter_sha, parts, thresholds))
     metrics["data"] = {name: len(rows) for name, rows in parts.items()}
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     model.save(out, {
@@ -173,17 +174,32 @@ def train(out: Path, epochs: int) -> dict:
     return metrics
 
 
+def int8_metrics(model, encoder, adapter_sha: str, parts: dict, thresholds: dict) -> dict:
+    """The same evaluation through the int8 encoder that analysis runs (encoder_onnx.py):
+    the heads were trained on fp32 embeddings, so this is what a user actually gets."""
+    from analyzer.encoder_onnx import int8_encoder
+
+    cached = CachedEncoder(int8_encoder(encoder, adapter_sha), HERE / ".cache" / f"embeddings-int8-{adapter_sha[:12]}.npz")
+    return {
+        f"{'held_out' if name == 'test' else name}_int8": evaluate(model, features(cached, parts[name]), parts[name], thresholds)
+        for name in ("test", *INDEPENDENT) if parts[name]
+    }
+
+
 def eval_only(directory: Path) -> dict:
     from analyzer.classifier import ModelScorer
 
     scorer = ModelScorer(directory)
-    cached = CachedEncoder(scorer.featurizer.encoder, HERE / ".cache" / f"embeddings-{scorer.config['adapter']['sha256'][:12]}.npz")
+    adapter_sha = scorer.config["adapter"]["sha256"]
+    reference = scorer.featurizer.encoder.reference
+    cached = CachedEncoder(reference, HERE / ".cache" / f"embeddings-{adapter_sha[:12]}.npz")
     parts = datasets()
     thresholds = scorer.thresholds
     metrics = {"held_out": evaluate(scorer.classifier, features(cached, parts["test"]), parts["test"], thresholds)}
     for name in INDEPENDENT:
         if parts[name]:
             metrics[name] = evaluate(scorer.classifier, features(cached, parts[name]), parts[name], thresholds)
+    metrics.update(int8_metrics(scorer.classifier, reference, adapter_sha, parts, thresholds))
     metrics["data"] = {name: len(rows) for name, rows in parts.items()}
     return metrics
 
@@ -196,6 +212,7 @@ def main() -> None:
     args = parser.parse_args()
     metrics = eval_only(args.out) if args.eval else train(args.out, args.epochs)
     print_table("held-out split (never trained on or tuned on)", metrics["held_out"])
+    print_table("held-out split through the int8 encoder that analysis runs", metrics["held_out_int8"])
     if "independent_test" in metrics:
         print_table("independent set, test half (written separately, never trained on or read)", metrics["independent_test"])
     if "independent_dev" in metrics:

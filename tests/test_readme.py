@@ -25,6 +25,15 @@ def test_readme_documents_error_code(code):
     assert f"| {code} |" in README
 
 
-@pytest.mark.parametrize("option", ["--out", "--manifest", "--rep", "--settings", "--max-file-mb", "--quiet", "--verbose"])
+def _analyze_options() -> list[str]:
+    from typer.main import get_command
+
+    from analyzer.cli import app
+
+    command = get_command(app).commands["analyze"]
+    return sorted(o for p in command.params for o in p.opts if o.startswith("--"))
+
+
+@pytest.mark.parametrize("option", _analyze_options())
 def test_readme_documents_option(option):
     assert f"`{option}`" in README

@@ -1,5 +1,5 @@
-"""A run killed midway loses nothing already written, and --resume ends with the same
-outputs as a run that was never interrupted."""
+"""A run killed midway loses nothing already written, and running it again continues from
+the cache and ends with the same outputs as a run that was never interrupted."""
 from __future__ import annotations
 
 import os
@@ -30,7 +30,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "run.json"}
 
 
-def test_resume_after_kill_matches_an_uninterrupted_run(big_folder, tmp_path):
+def test_rerun_after_kill_matches_an_uninterrupted_run(big_folder, tmp_path):
     reference = tmp_path / "reference"
     subprocess.run([*LOYALTY, "analyze", str(big_folder), "--out", str(reference), "-q", "--patterns-only"], check=True)
 
@@ -53,7 +53,6 @@ def test_resume_after_kill_matches_an_uninterrupted_run(big_folder, tmp_path):
     assert (out / "flagged_excerpts.csv").read_text() == "an earlier run's file\n"
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["flagged_excerpts.csv"]
 
-    subprocess.run([*LOYALTY, "analyze", str(big_folder), "--out", str(out), "-q", "--patterns-only", "--resume"],
-                   check=True)
+    subprocess.run([*LOYALTY, "analyze", str(big_folder), "--out", str(out), "-q", "--patterns-only"], check=True)
     assert _outputs(out) == _outputs(reference)
     assert not list(out.glob(".staging-*"))

@@ -65,6 +65,13 @@ class PatternDetector(Detector):
         return finding
 
     def evidence(self, parsed: ParsedCall, utterance: Utterance) -> Evidence:
+        """The patterns' judgement of one utterance in its call, computed once per call."""
+        key = (self.name, utterance.id)
+        if key not in parsed.evidence_memo:
+            parsed.evidence_memo[key] = self._evidence(parsed, utterance)
+        return parsed.evidence_memo[key]
+
+    def _evidence(self, parsed: ParsedCall, utterance: Utterance) -> Evidence:
         matches = pattern_data.find(self.patterns, utterance.text)
         signals = tuple(sorted((m for m in matches if m.pattern.kind == "signal"), key=lambda m: -m.pattern.weight))
         boosters = tuple(m for m in matches if m.pattern.kind == "booster")

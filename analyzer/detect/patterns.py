@@ -29,9 +29,13 @@ class Match:
     end: int
 
 
+@lru_cache(maxsize=4096)  # every detector looks at the same utterance
 def normalise(text: str) -> str:
     """Lower-case with straight apostrophes, keeping every character offset unchanged."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("’", "'").replace("‘", "'")
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer ("İ"): keep it
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.replace("’", "'").replace("‘", "'")
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,173 @@
+"""Where batches of calls are analysed: in this process (`serial`), in N local processes
+(`processes`), or on a Ray cluster (`ray`). Every engine takes the same self-contained jobs
+(a file's bytes, its manifest row and the run's read options) and returns results in
+submission order, so the outputs do not depend on the engine. At most a few batches are in
+flight at once: calls stream through and memory stays flat however large the folder."""
+from __future__ import annotations
+
+import os
+import pickle
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analyzer.errors import InputError
+
+if TYPE_CHECKING:
+    from analyzer.cache import CallRecord
+    from analyzer.pipeline import Analyzer
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One transcript to analyse, complete in itself: it may cross a process or a network."""
+
+    relative: str
+    key: str
+    data: bytes
+    entry: dict[str, str] = field(default_factory=dict)  # the manifest row, {} when none
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What turns a job's bytes into a Call, the same for every job of a run."""
+
+    folder: Path
+    reps: tuple[str, ...] = ()
+    max_file_mb: float = 50.0
+    redact: bool = False
+    manifest_source: str = ""
+
+
+@dataclass
+class BatchResult:
+    """Per job, in order: its record (None when it could not be analysed) and its problems;
+    plus the seconds each stage took."""
+
+    records: list["CallRecord | None"]
+    problems: list[list[InputError]]
+    seconds: dict[str, float]
+
+
+class Worker:
+    """An analyser and the run's read options, built once per process or actor. A worker
+    gets the analyser pickled and loads it only after setting its thread count, so the
+    encoder it builds uses this worker's share of the cores."""
+
+    def __init__(self, analyzer: "Analyzer | bytes", options: ReadOptions, threads: int | None = None) -> None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.analyzer = pickle.loads(analyzer) if isinstance(analyzer, bytes) else analyzer
+        self.options = options
+
+    def run(self, jobs: list[Job]) -> BatchResult:
+        from analyzer.pipeline import analyse_jobs
+
+        return analyse_jobs(self.analyzer, self.options, jobs)
+
+
+def _threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+class SerialEngine:
+    def __init__(self, analyzer: "Analyzer", options: ReadOptions) -> None:
+        self.worker = Worker(analyzer, options)
+
+    def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
+        for jobs in batches:
+            yield self.worker.run(jobs)
+
+    def close(self) -> None:
+        pass
+
+
+_process_worker: Worker | None = None
+
+
+def _start_process(analyzer: bytes, options: ReadOptions, threads: int) -> None:
+    global _process_worker
+    _process_worker = Worker(analyzer, options, threads)
+
+
+def _run_in_process(jobs: list[Job]) -> BatchResult:
+    assert _process_worker is not None
+    return _process_worker.run(jobs)
+
+
+class ProcessEngine:
+    """N worker processes on this machine, each with its own analyser (loaded once) and
+    cores / N threads for the encoder. Processes are spawned, not forked: a fork of a
+    process that already ran torch can deadlock."""
+
+    def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_process,
+            initargs=(pickle.dumps(analyzer), options, _threads_per_worker(workers)),
+        )
+
+    def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
+        in_flight: deque = deque()
+        for jobs in batches:
+            in_flight.append(self.pool.submit(_run_in_process, jobs))
+            if len(in_flight) >= 2 * self.workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+class RayEngine:
+    """Long-lived actors on a Ray cluster, each holding one analyser: the model is loaded
+    once per actor, not per batch (shared/notes: a fresh `map_batches` job per call reloads
+    it and is 6-7x slower). Every node needs this package and its models installed."""
+
+    def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int, address: str | None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("--engine ray needs Ray: pip install 'loyalty-analyzer[ray]'") from None
+        self.ray = ray
+        self.started = not ray.is_initialized()
+        if self.started:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     **({} if address else {"num_cpus": max(workers, os.cpu_count() or 1)}))
+        actor = ray.remote(num_cpus=1)(Worker)
+        threads = 1 if address else _threads_per_worker(workers)
+        self.actors = [actor.remote(pickle.dumps(analyzer), options, threads) for _ in range(workers)]
+
+    def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
+        in_flight: deque = deque()
+        for number, jobs in enumerate(batches):
+            in_flight.append(self.actors[number % len(self.actors)].run.remote(jobs))
+            if len(in_flight) >= 2 * len(self.actors):
+                yield self.ray.get(in_flight.popleft())
+        while in_flight:
+            yield self.ray.get(in_flight.popleft())
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        if self.started:
+            self.ray.shutdown()
+
+
+def start_engine(engine: str, analyzer: "Analyzer", options: ReadOptions, workers: int = 1,
+                 address: str | None = None) -> Any:
+    if engine == "ray":
+        return RayEngine(analyzer, options, workers, address)
+    if engine != "local":
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    return ProcessEngine(analyzer, options, workers) if workers > 1 else SerialEngine(analyzer, options)
