@@ -9,6 +9,7 @@ runs one encoder pass over the salesperson utterances of many calls at once."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -234,22 +235,47 @@ class ModelScorer:
     the salesperson utterances (backchannels skipped) and the customer lines they answer."""
 
     def __init__(self, directory: Path | None = None, featurizer: Featurizer | None = None) -> None:
+        """Checks the files now (sha256, feature layout) but loads torch and the encoder only
+        when something is scored: a rerun answered from the cache never pays for them."""
         self.directory = directory or default_model_dir()
-        self.classifier, self.config = BehaviorClassifier.load(self.directory)
-        if featurizer is None:
-            from analyzer.encoder import shared_encoder
-            from analyzer.encoder_onnx import int8_encoder
-
-            adapter = self.config.get("adapter")
-            reference = shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
-            featurizer = Featurizer(int8_encoder(reference, adapter["sha256"] if adapter else None))
-        self.featurizer = featurizer
-        if self.config.get("features") != featurizer.feature_names:
+        self.config = json.loads((self.directory / CONFIG_NAME).read_text())
+        for path, expected in ((self.directory / WEIGHTS_NAME, self.config["weights_sha256"]),
+                               *(((self.directory / a["file"], a["sha256"]),) if (a := self.config.get("adapter")) else ())):
+            digest = _sha256(path)
+            if digest != expected:
+                raise ValueError(f"{path} has sha256 {digest}, but {CONFIG_NAME} says {expected}")
+        names = (featurizer or Featurizer(encoder=object())).feature_names
+        if self.config.get("features") != names:
             raise ValueError(
                 f"{self.directory / CONFIG_NAME} was trained on features {self.config.get('features')}, "
-                f"but this version computes {featurizer.feature_names}; run `make train`"
+                f"but this version computes {names}; run `make train`"
             )
+        if featurizer is not None:
+            self.__dict__["featurizer"] = featurizer
         self.thresholds: dict[str, float] = self.config["thresholds"]
+
+    def prepare(self) -> None:
+        """Check, and on first use build, every file scoring needs before any call is
+        scored: a broken install then fails the run at once, not call by call."""
+        from analyzer.encoder import verified_weights
+        from analyzer.encoder_onnx import ensure_graph
+
+        verified_weights()
+        adapter = self.config.get("adapter")
+        ensure_graph(self.directory / adapter["file"] if adapter else None, adapter["sha256"] if adapter else None)
+
+    @functools.cached_property
+    def classifier(self) -> BehaviorClassifier:
+        return BehaviorClassifier.load(self.directory)[0]
+
+    @functools.cached_property
+    def featurizer(self) -> Featurizer:
+        from analyzer.encoder import shared_encoder
+        from analyzer.encoder_onnx import int8_encoder
+
+        adapter = self.config.get("adapter")
+        reference = shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
+        return Featurizer(int8_encoder(reference, adapter["sha256"] if adapter else None))
 
     def __reduce__(self):  # a worker process or Ray actor loads its own copy (engines.py)
         return (ModelScorer, (self.directory,))

@@ -40,6 +40,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=4)
+def verified_weights(directory: Path | None = None) -> Path:
+    """The shipped encoder's model.safetensors, checked against MODEL_SHA256 (once per process)."""
+    weights = (directory or model_dir()) / "model.safetensors"
+    if not weights.is_file():
+        raise EncoderError(f"{weights} is missing")
+    digest = sha256_of(weights)
+    if digest != MODEL_SHA256:
+        raise EncoderError(f"{weights} has sha256 {digest}, expected {MODEL_SHA256}")
+    return weights
+
+
 class Encoder:
     """Texts -> (n, 384) float32 unit vectors."""
 
@@ -56,12 +68,7 @@ class Encoder:
         from tokenizers import Tokenizer
 
         directory = directory or model_dir()
-        weights = directory / "model.safetensors"
-        if not weights.is_file():
-            raise EncoderError(f"{weights} is missing")
-        digest = sha256_of(weights)
-        if digest != MODEL_SHA256:
-            raise EncoderError(f"{weights} has sha256 {digest}, expected {MODEL_SHA256}")
+        weights = verified_weights(directory)
         self.config = json.loads((directory / "config.json").read_text())
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()

@@ -197,15 +197,28 @@ class OnnxEncoder:
         return vectors[[index[t] for t in texts]]
 
 
+def _intact(path: Path) -> bool:
+    record = path.with_suffix(".json")
+    return path.is_file() and record.is_file() and sha256_of(path) == json.loads(record.read_text())["sha256"]
+
+
+def ensure_graph(adapter: Path | None, adapter_sha256: str | None) -> Path:
+    """The int8 graph for the shipped weights and this adapter, built now when missing or
+    damaged (before workers start, so they never race to build it)."""
+    path = graph_path(adapter_sha256)
+    if not _intact(path):
+        from analyzer.encoder import shared_encoder
+
+        build(shared_encoder(adapter, adapter_sha256), path)
+    return path
+
+
 def int8_encoder(reference: Encoder, adapter_sha256: str | None) -> OnnxEncoder:
     """The int8 encoder for `reference`'s weights: built on first use, verified on load."""
     path = graph_path(adapter_sha256)
-    record_path = path.with_suffix(".json")
-    if not path.is_file() or not record_path.is_file():
+    if not path.is_file() or not path.with_suffix(".json").is_file():
         build(reference, path)
-    record = json.loads(record_path.read_text())
-    digest = sha256_of(path)
-    if digest != record["sha256"]:
+    if not _intact(path):
         path.unlink(missing_ok=True)  # damaged: rebuilt next time
-        raise EncoderError(f"{path} has sha256 {digest}, expected {record['sha256']}; run again to rebuild it")
+        raise EncoderError(f"{path} does not match the sha256 recorded when it was built; run again to rebuild it")
     return OnnxEncoder(reference, path)

@@ -76,16 +76,60 @@ def _threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-class SerialEngine:
+def _nothing() -> BatchResult:
+    return BatchResult([], [], {})
+
+
+class Engine:
+    """Runs batches in order with at most `window` in flight. Started on the first batch
+    that has work: a rerun answered from the cache loads no model and starts no worker."""
+
+    window = 1
+
     def __init__(self, analyzer: "Analyzer", options: ReadOptions) -> None:
-        self.worker = Worker(analyzer, options)
+        self.analyzer, self.options = analyzer, options
+        self.started = False
 
     def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
+        in_flight: deque = deque()
         for jobs in batches:
-            yield self.worker.run(jobs)
+            if jobs and not self.started:
+                self.analyzer.prepare()  # a broken install fails here, once, not per call
+                self.start()
+                self.started = True
+            in_flight.append(self.submit(jobs) if jobs else None)
+            while len(in_flight) > self.window - 1 and in_flight:
+                yield self._take(in_flight.popleft())
+        while in_flight:
+            yield self._take(in_flight.popleft())
+
+    def _take(self, pending: Any) -> BatchResult:
+        return _nothing() if pending is None else self.result(pending)
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def submit(self, jobs: list[Job]) -> Any:
+        raise NotImplementedError
+
+    def result(self, pending: Any) -> BatchResult:
+        raise NotImplementedError
 
     def close(self) -> None:
         pass
+
+
+class SerialEngine(Engine):
+    """In this process: what a laptop run uses by default."""
+
+    def start(self) -> None:
+        self.worker = Worker(self.analyzer, self.options)
+
+    def submit(self, jobs: list[Job]) -> BatchResult:
+        return self.worker.run(jobs)
+
+    def result(self, pending: BatchResult) -> BatchResult:
+        return pending
 
 
 _process_worker: Worker | None = None
@@ -101,71 +145,84 @@ def _run_in_process(jobs: list[Job]) -> BatchResult:
     return _process_worker.run(jobs)
 
 
-class ProcessEngine:
+class ProcessEngine(Engine):
     """N worker processes on this machine, each with its own analyser (loaded once) and
     cores / N threads for the encoder. Processes are spawned, not forked: a fork of a
     process that already ran torch can deadlock."""
 
     def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int) -> None:
+        super().__init__(analyzer, options)
+        self.workers = workers
+        self.window = 2 * workers
+        self.pool = None
+
+    def start(self) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.workers = workers
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_process,
-            initargs=(pickle.dumps(analyzer), options, _threads_per_worker(workers)),
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_process,
+            initargs=(pickle.dumps(self.analyzer), self.options, _threads_per_worker(self.workers)),
         )
 
-    def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
-        in_flight: deque = deque()
-        for jobs in batches:
-            in_flight.append(self.pool.submit(_run_in_process, jobs))
-            if len(in_flight) >= 2 * self.workers:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+    def submit(self, jobs: list[Job]) -> Any:
+        return self.pool.submit(_run_in_process, jobs)
+
+    def result(self, pending: Any) -> BatchResult:
+        return pending.result()
 
     def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
-class RayEngine:
+class RayEngine(Engine):
     """Long-lived actors on a Ray cluster, each holding one analyser: the model is loaded
     once per actor, not per batch (shared/notes: a fresh `map_batches` job per call reloads
     it and is 6-7x slower). Every node needs this package and its models installed."""
 
     def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int, address: str | None) -> None:
+        super().__init__(analyzer, options)
         try:
             import ray
         except ImportError:
             raise RuntimeError("--engine ray needs Ray: pip install 'loyalty-analyzer[ray]'") from None
-        self.ray = ray
-        self.started = not ray.is_initialized()
-        if self.started:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     **({} if address else {"num_cpus": max(workers, os.cpu_count() or 1)}))
-        actor = ray.remote(num_cpus=1)(Worker)
-        threads = 1 if address else _threads_per_worker(workers)
-        self.actors = [actor.remote(pickle.dumps(analyzer), options, threads) for _ in range(workers)]
+        self.ray, self.workers, self.address = ray, workers, address
+        self.window = 2 * workers
+        self.actors: list = []
+        self.own_ray = False
+        self.submitted = 0
 
-    def map(self, batches: Iterable[list[Job]]) -> Iterator[BatchResult]:
-        in_flight: deque = deque()
-        for number, jobs in enumerate(batches):
-            in_flight.append(self.actors[number % len(self.actors)].run.remote(jobs))
-            if len(in_flight) >= 2 * len(self.actors):
-                yield self.ray.get(in_flight.popleft())
-        while in_flight:
-            yield self.ray.get(in_flight.popleft())
+    def start(self) -> None:
+        ray = self.ray
+        if not ray.is_initialized():
+            self.own_ray = True
+            try:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                         **({} if self.address else {"num_cpus": max(self.workers, os.cpu_count() or 1)}))
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise RuntimeError(f"cannot start or reach Ray at {self.address or 'a new local instance'}: {err}") from None
+        actor = ray.remote(num_cpus=1)(Worker)
+        threads = 1 if self.address else _threads_per_worker(self.workers)
+        analyzer = pickle.dumps(self.analyzer)
+        self.actors = [actor.remote(analyzer, self.options, threads) for _ in range(self.workers)]
+
+    def submit(self, jobs: list[Job]) -> Any:
+        self.submitted += 1
+        return self.actors[self.submitted % len(self.actors)].run.remote(jobs)
+
+    def result(self, pending: Any) -> BatchResult:
+        return self.ray.get(pending)
 
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
-        if self.started:
+        if self.own_ray:
             self.ray.shutdown()
 
 
 def start_engine(engine: str, analyzer: "Analyzer", options: ReadOptions, workers: int = 1,
-                 address: str | None = None) -> Any:
+                 address: str | None = None) -> Engine:
     if engine == "ray":
         return RayEngine(analyzer, options, workers, address)
     if engine != "local":

@@ -25,11 +25,12 @@ from analyzer.cache import CallRecord, ResultCache, cache_key
 from analyzer.engines import BatchResult, Job, ReadOptions, start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
+from analyzer.export.spool import CallSpool
 from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_bytes, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
-from analyzer.ledger import CallHistory, Promise, build_ledger, history_of, later_calls
+from analyzer.ledger import CallHistory, Promise, RepeatedMistake, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
 from analyzer.redact import redact_call
 from analyzer.score import score_call, with_ledger
@@ -73,6 +74,11 @@ class Analyzer:
 
         use_model = not patterns_only and ModelScorer.available()
         return cls(settings=settings, scorer=ModelScorer() if use_model else None)
+
+    def prepare(self) -> None:
+        """Before the first call is analysed: the model's files are there and intact."""
+        if self.scorer:
+            self.scorer.prepare()
 
     def description(self) -> dict[str, Any]:
         """What decided the findings, for run.json: the heads' identity, or patterns only."""
@@ -302,8 +308,6 @@ def analyze_folder(
     }
     options = ReadOptions(folder, tuple(reps), max_file_mb, redact, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
-    flagged: list[dict[str, Any]] = []
-    call_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     keys: set[str] = set()
     histories: list[CallHistory] = []
@@ -352,12 +356,15 @@ def analyze_folder(
             with times.stage("export"):
                 for line in record.annotations:
                     annotations.write(json_line(line))
-            flagged.extend(record.flagged)
-            call_rows.append(record.call_row)
+            row = record.call_row
+            order = (row["salesperson"], row["date"], row["call_id"])
+            flagged.add(order, record.flagged)
+            call_rows.add(order, [row])
             scored.append(record.scored)
             histories.append(record.history)
 
     with staged_outputs(out) as staging:
+        flagged, call_rows = CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
             try:
@@ -375,9 +382,11 @@ def analyze_folder(
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
         with times.stage("export"):
-            promises = _apply_ledger(histories, scored, call_rows, flagged)
+            ledger = _apply_ledger(histories, scored)
             write = functools.partial(write_csv, bom=csv_bom)
-            _write_tables(write, staging, flagged, call_rows, scored, promises, summary.problems, analyzer.settings)
+            _write_tables(write, staging, flagged, call_rows, scored, ledger, summary.problems, analyzer.settings)
+            flagged.close()
+            call_rows.close()
         summary.seconds = times.as_dict()
         run_record = {
             "loyalty_analyzer": version("loyalty-analyzer"),
@@ -455,11 +464,37 @@ def check_output_folder(out: Path) -> None:
         )
 
 
-def _apply_ledger(
-    histories: list[CallHistory], scored: list[ScoredCall], call_rows: list[dict[str, Any]], flagged: list[dict[str, Any]]
-) -> list[Promise]:
-    """Cross-call results: commitment outcomes and repeated mistakes, folded into R2 / R3
-    scores and flagged as `repeated_mistake` rows."""
+@dataclass
+class LedgerOutcome:
+    """What the cross-call ledger changes: commitment outcomes and repeated mistakes, folded
+    into R2 / R3 scores (`row_updates` per call id) and flagged as `repeated_mistake` rows."""
+
+    promises: list[Promise]
+    row_updates: dict[str, dict[str, Any]]
+    repeated: dict[str, list[RepeatedMistake]]  # per call id
+
+    def flagged_with_repeats(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One call's flagged rows plus a `repeated_mistake` row for each repeat, in call order."""
+        if not rows or rows[0]["call_id"] not in self.repeated:
+            return rows
+        by_utterance = {(r["_utterance"], r["behavior"]): r for r in rows if r["behavior"] in ("ownership", "blame_shifting")}
+        extra = []
+        for mistake in self.repeated[rows[0]["call_id"]]:
+            source = by_utterance.get((mistake.utterance_id, "ownership")) or by_utterance.get((mistake.utterance_id, "blame_shifting"))
+            if source is None:
+                continue
+            first = f"{mistake.first_call_id} ({mistake.first_date})" if mistake.first_date else mistake.first_call_id
+            extra.append({
+                **source,
+                "behavior": "repeated_mistake",
+                "polarity": "-",
+                "detail": mistake.kind,
+                "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account",
+            })
+        return sorted(rows + extra, key=lambda r: r["_order"])
+
+
+def _apply_ledger(histories: list[CallHistory], scored: list[ScoredCall]) -> LedgerOutcome:
     promises, repeated = build_ledger(histories)
     judged = later_calls(histories)
     statuses: dict[str, list[str]] = {}
@@ -467,27 +502,16 @@ def _apply_ledger(
         if promise.call_id in judged:
             statuses.setdefault(promise.call_id, []).append(promise.status)
     repeats = Counter(r.call_id for r in repeated)
-    rows_by_call = {row["call_id"]: row for row in call_rows}
+    updates: dict[str, dict[str, Any]] = {}
     for index, call in enumerate(scored):
         if call.call_id in statuses or repeats[call.call_id]:
             scores = with_ledger(call.scores, statuses.get(call.call_id, []), repeats[call.call_id])
             scored[index] = dataclasses.replace(call, scores=scores)
-            rows_by_call[call.call_id].update(score_fields(scores))
-            rows_by_call[call.call_id]["repeated_mistakes"] = repeats[call.call_id]
-    mistake_rows = {(r["_utterance"], r["behavior"]): r for r in flagged if r["behavior"] in ("ownership", "blame_shifting")}
+            updates[call.call_id] = {**score_fields(scores), "repeated_mistakes": repeats[call.call_id]}
+    by_call: dict[str, list[RepeatedMistake]] = {}
     for mistake in repeated:
-        source = mistake_rows.get((mistake.utterance_id, "ownership")) or mistake_rows.get((mistake.utterance_id, "blame_shifting"))
-        if source is None:
-            continue
-        first = f"{mistake.first_call_id} ({mistake.first_date})" if mistake.first_date else mistake.first_call_id
-        flagged.append({
-            **source,
-            "behavior": "repeated_mistake",
-            "polarity": "-",
-            "detail": mistake.kind,
-            "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account",
-        })
-    return promises
+        by_call.setdefault(mistake.call_id, []).append(mistake)
+    return LedgerOutcome(promises, updates, by_call)
 
 
 def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: StageTimes) -> list[CallResult | None]:
@@ -506,17 +530,23 @@ def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: Stag
 def _write_tables(
     write_csv: Callable[..., None],
     staging: Path,
-    flagged: list[dict[str, Any]],
-    call_rows: list[dict[str, Any]],
+    flagged: CallSpool,
+    call_rows: CallSpool,
     scored: list[ScoredCall],
-    promises: list[Promise],
+    ledger: LedgerOutcome,
     problems: list[InputError],
     settings: Settings,
 ) -> None:
-    flagged.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"], r["_order"]))
-    write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged)
-    call_rows.sort(key=lambda r: (r["salesperson"], r["date"], r["call_id"]))
-    write_csv(staging / "call_scores.csv", columns.CALL_SCORES, call_rows)
+    """Every table and the report, from the spooled per-call rows (read back call by call, in
+    salesperson, date, call order) and the small per-call records kept in memory."""
+    def flagged_sorted() -> Iterator[dict[str, Any]]:
+        return (row for rows in flagged.read_sorted() for row in ledger.flagged_with_repeats(rows))
+
+    write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged_sorted())
+    top = report.top_excerpts(flagged_sorted())
+    write_csv(staging / "call_scores.csv", columns.CALL_SCORES,
+              ({**row, **ledger.row_updates.get(row["call_id"], {})} for (row,) in call_rows.read_sorted()))
+    promises = ledger.promises
     rep_aggregates = aggregate(scored, "salesperson", settings)
     write_csv(staging / "rep_scores.csv", columns.REP_SCORES, _group_rows(rep_aggregates, "salesperson"))
     accounts = _group_rows(aggregate(scored, "account", settings), "account")
@@ -532,7 +562,7 @@ def _write_tables(
         for p in promises
     ])
     with open_output(staging / "report.html") as handle:
-        handle.write(report.render(rep_aggregates, scored, promises, flagged, version("loyalty-analyzer")))
+        handle.write(report.render(rep_aggregates, scored, promises, top, version("loyalty-analyzer")))
     errors = [
         {"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
         for p in problems

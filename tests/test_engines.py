@@ -96,3 +96,12 @@ def test_a_different_setting_does_not_reuse_the_cache(analyzer, tmp_path, monkey
     monkeypatch.setattr(Analyzer, "analyze_calls", lambda self, calls, times=None: seen.append(len(calls)) or original(self, calls, times))
     analyze_folder(SAMPLES, out, analyzer=stricter)
     assert sum(seen) == 12
+
+
+def test_a_rerun_from_the_cache_loads_no_model(serial, tmp_path):
+    out = tmp_path / "out"
+    analyze_folder(SAMPLES, out, analyzer=Analyzer.default())
+    fresh = Analyzer.default()
+    analyze_folder(SAMPLES, out, analyzer=fresh)
+    assert "featurizer" not in vars(fresh.scorer) and "classifier" not in vars(fresh.scorer)
+    assert outputs(out) == outputs(serial)

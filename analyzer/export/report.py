@@ -4,8 +4,10 @@ commitment ledger, and the strongest and weakest excerpts per rule with their ex
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from html import escape
+from collections.abc import Iterable
 from typing import Any
 
 from analyzer.aggregate import Aggregate, ScoredCall
@@ -124,14 +126,24 @@ def ledger(promises: list[Promise]) -> str:
     )
 
 
-def excerpts(flagged: list[dict[str, Any]]) -> str:
+def top_excerpts(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Per (rule, polarity) the EXCERPTS_PER_SIDE most confident rows, ties in row order:
+    one pass, a few rows kept, however many are flagged."""
+    heaps: dict[tuple[str, str], list] = defaultdict(list)
+    for number, row in enumerate(rows):
+        heap = heaps[(row["rule"], row["polarity"])]
+        heapq.heappush(heap, (float(row["confidence"]), -number, row))
+        if len(heap) > EXCERPTS_PER_SIDE:
+            heapq.heappop(heap)
+    return {key: [row for *_, row in sorted(heap, key=lambda item: (-item[0], -item[1]))] for key, heap in heaps.items()}
+
+
+def excerpts(top: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
     blocks = []
     for rule in RULES:
-        rows = [r for r in flagged if r["rule"] == rule]
-        if not rows:
+        if not any(flagged_rule == rule for flagged_rule, _ in top):
             continue
-        best = sorted((r for r in rows if r["polarity"] == "+"), key=lambda r: -float(r["confidence"]))[:EXCERPTS_PER_SIDE]
-        worst = sorted((r for r in rows if r["polarity"] == "-"), key=lambda r: -float(r["confidence"]))[:EXCERPTS_PER_SIDE]
+        best, worst = top.get((rule, "+"), []), top.get((rule, "-"), [])
 
         def item(r: dict[str, Any], css: str) -> str:
             context = f"<div class='muted'>{escape(r['context'])}</div>" if r["context"] else ""
@@ -150,7 +162,9 @@ def excerpts(flagged: list[dict[str, Any]]) -> str:
     return "".join(blocks) or "<p class='muted'>Nothing flagged.</p>"
 
 
-def render(reps: list[Aggregate], calls: list[ScoredCall], promises: list[Promise], flagged: list[dict[str, Any]], version: str) -> str:
+def render(reps: list[Aggregate], calls: list[ScoredCall], promises: list[Promise],
+           top: dict[tuple[str, str], list[dict[str, Any]]], version: str) -> str:
+    """`top`: the excerpts to show, from top_excerpts over the flagged rows."""
     dates = sorted(c.date for c in calls if c.date)
     period = f"{dates[0]} – {dates[-1]}" if dates else "undated calls"
     return f"""<!doctype html>
@@ -162,6 +176,6 @@ def render(reps: list[Aggregate], calls: list[ScoredCall], promises: list[Promis
 <section id="heatmap"><h2>Rules by salesperson</h2>{heat_map(reps)}</section>
 <section id="trends"><h2>Trends over time</h2>{trends(calls)}</section>
 <section id="ledger"><h2>Commitment ledger</h2>{ledger(promises)}</section>
-<section id="excerpts"><h2>Strongest and weakest moments per rule</h2>{excerpts(flagged)}</section>
+<section id="excerpts"><h2>Strongest and weakest moments per rule</h2>{excerpts(top)}</section>
 </main></body></html>
 """
