@@ -5,6 +5,7 @@ submission order, so the outputs do not depend on the engine. At most a few batc
 flight at once: calls stream through and memory stays flat however large the folder."""
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from collections import deque
@@ -198,7 +199,7 @@ class RayEngine(Engine):
         if not ray.is_initialized():
             self.own_ray = True
             try:
-                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                          **({} if self.address else {"num_cpus": max(self.workers, os.cpu_count() or 1)}))
             except (ConnectionError, RuntimeError, ValueError) as err:
                 raise RuntimeError(f"cannot start or reach Ray at {self.address or 'a new local instance'}: {err}") from None
