@@ -147,19 +147,25 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings in input order; repeated texts are encoded once."""
-        unique = list(dict.fromkeys(texts))
-        if not unique:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        lengths = [len(e.ids) for e in self.tokenizer.encode_batch(unique)]
-        order = sorted(range(len(unique)), key=lambda i: lengths[i])
-        vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
         with self._torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start:start + self.batch_size]
-                vectors[chunk] = self.forward(*self.tokenize([unique[i] for i in chunk])).numpy()
-        index = {text: i for i, text in enumerate(unique)}
-        return vectors[[index[t] for t in texts]]
+            return encode_batched(texts, self.tokenizer, self.batch_size,
+                                  lambda batch: self.forward(*self.tokenize(batch)).numpy())
+
+
+def encode_batched(texts: Sequence[str], tokenizer, batch_size: int, run) -> np.ndarray:
+    """Embeddings in input order, each distinct text encoded once, in batches of similar
+    length (`run`: list of texts -> their vectors)."""
+    unique = list(dict.fromkeys(texts))
+    if not unique:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(unique)]
+    order = sorted(range(len(unique)), key=lambda i: lengths[i])
+    vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        vectors[chunk] = run([unique[i] for i in chunk])
+    index = {text: i for i, text in enumerate(unique)}
+    return vectors[[index[t] for t in texts]]
 
 
 # LoRA adapters: low-rank updates W + scale * B @ A on these matrices of every layer, trained

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.encoder import DIMENSION, MODEL_SHA256, Encoder, EncoderError, sha256_of
+from analyzer.encoder import MODEL_SHA256, Encoder, EncoderError, encode_batched, sha256_of
 
 GRAPH_VERSION = 1           # bump when the graph below changes
 MIN_PROBE_COSINE = 0.97     # a build whose int8 embeddings drift further is refused
@@ -183,18 +183,7 @@ class OnnxEncoder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings in input order; repeated texts once; length-sorted batches."""
-        unique = list(dict.fromkeys(texts))
-        if not unique:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        lengths = [len(e.ids) for e in self.tokenizer.encode_batch(unique)]
-        order = sorted(range(len(unique)), key=lambda i: lengths[i])
-        vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
-            vectors[chunk] = self._forward([unique[i] for i in chunk])
-        index = {text: i for i, text in enumerate(unique)}
-        return vectors[[index[t] for t in texts]]
+        return encode_batched(texts, self.tokenizer, self.batch_size, self._forward)
 
 
 def _intact(path: Path) -> bool:
