@@ -60,10 +60,24 @@ def dump(record: CallRecord) -> str:
     return json.dumps(dataclasses.asdict(record), default=_encode)  # key order is output order
 
 
+def history_record(history: CallHistory) -> dict[str, Any]:
+    """A CallHistory as plain JSON values (sets as sorted lists, dates as ISO strings)."""
+    return json.loads(json.dumps(dataclasses.asdict(history), default=_encode))
+
+
+def history_from_record(history: dict[str, Any]) -> CallHistory:
+    return CallHistory(
+        history["account"], history["call_id"], _date(history["date"]), history["salesperson"],
+        [Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "topic": set(p["topic"]),
+                    "evidence_date": _date(p["evidence_date"])}) for p in history["promises"]],
+        [FollowUp(**{**f, "own_topic": set(f["own_topic"]), "topic": set(f["topic"])}) for f in history["follow_ups"]],
+        [Mistake(**m) for m in history["mistakes"]],
+    )
+
+
 def load(text: str) -> CallRecord:
     data = json.loads(text)
     scored = data["scored"]
-    history = data["history"]
     for row in data["flagged"]:
         row["_order"] = tuple(row["_order"])
     return CallRecord(
@@ -74,13 +88,7 @@ def load(text: str) -> CallRecord:
             scored["call_id"], _date(scored["date"]), scored["salesperson"], scored["account"],
             tuple(RuleScore(**{**s, "counts": tuple(map(tuple, s["counts"]))}) for s in scored["scores"]),
         ),
-        history=CallHistory(
-            history["account"], history["call_id"], _date(history["date"]), history["salesperson"],
-            [Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "topic": set(p["topic"]),
-                        "evidence_date": _date(p["evidence_date"])}) for p in history["promises"]],
-            [FollowUp(**{**f, "own_topic": set(f["own_topic"]), "topic": set(f["topic"])}) for f in history["follow_ups"]],
-            [Mistake(**m) for m in history["mistakes"]],
-        ),
+        history=history_from_record(data["history"]),
         warnings=[tuple(w) for w in data["warnings"]],
     )
 

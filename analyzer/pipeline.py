@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
-from analyzer.cache import CallRecord, ResultCache, cache_key
+from analyzer.cache import CallRecord, ResultCache, cache_key, history_from_record, history_record
 from analyzer.engines import BatchResult, Job, ReadOptions, start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
@@ -30,7 +30,7 @@ from analyzer.export.writers import json_line, open_output, staged_outputs, writ
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_bytes, read_call
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
-from analyzer.ledger import CallHistory, Promise, RepeatedMistake, build_ledger, history_of, later_calls
+from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
 from analyzer.redact import redact_call
 from analyzer.score import score_call, with_ledger
@@ -310,7 +310,6 @@ def analyze_folder(
     scored: list[ScoredCall] = []
     seen: set[str] = set()
     keys: set[str] = set()
-    histories: list[CallHistory] = []
     waiting: deque[list[Job | CallRecord]] = deque()  # batches handed to the engine, in order
 
     def batches() -> Iterator[list[Job]]:
@@ -361,10 +360,11 @@ def analyze_folder(
             flagged.add(order, record.flagged)
             call_rows.add(order, [row])
             scored.append(record.scored)
-            histories.append(record.history)
+            history = record.history
+            histories.add((history.account or history.call_id,), [history_record(history)])
 
     with staged_outputs(out) as staging:
-        flagged, call_rows = CallSpool(staging), CallSpool(staging)
+        flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
             try:
@@ -382,11 +382,11 @@ def analyze_folder(
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
         with times.stage("export"):
-            ledger = _apply_ledger(histories, scored)
+            ledger = _apply_ledger(histories, scored, staging)
             write = functools.partial(write_csv, bom=csv_bom)
             _write_tables(write, staging, flagged, call_rows, scored, ledger, summary.problems, analyzer.settings)
-            flagged.close()
-            call_rows.close()
+            for spool in (flagged, call_rows, histories, ledger.commitments):
+                spool.close()
         summary.seconds = times.as_dict()
         run_record = {
             "loyalty_analyzer": version("loyalty-analyzer"),
@@ -467,11 +467,14 @@ def check_output_folder(out: Path) -> None:
 @dataclass
 class LedgerOutcome:
     """What the cross-call ledger changes: commitment outcomes and repeated mistakes, folded
-    into R2 / R3 scores (`row_updates` per call id) and flagged as `repeated_mistake` rows."""
+    into the R2 / R3 scores of `changed` calls and flagged as `repeated_mistake` rows. The
+    commitments themselves wait in `commitments` (one block per account, in order);
+    `report` keeps their counts and the few the report shows."""
 
-    promises: list[Promise]
-    row_updates: dict[str, dict[str, Any]]
-    repeated: dict[str, list[RepeatedMistake]]  # per call id
+    commitments: CallSpool
+    report: report.LedgerView
+    changed: dict[str, int] = field(default_factory=dict)  # call id -> repeated mistakes
+    repeated: dict[str, list[RepeatedMistake]] = field(default_factory=dict)  # per call id
 
     def flagged_with_repeats(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One call's flagged rows plus a `repeated_mistake` row for each repeat, in call order."""
@@ -493,25 +496,51 @@ class LedgerOutcome:
             })
         return sorted(rows + extra, key=lambda r: r["_order"])
 
+    def call_row(self, row: dict[str, Any], scored: dict[str, ScoredCall]) -> dict[str, Any]:
+        """A call_scores row with the ledger's scores, when the ledger changed them."""
+        if row["call_id"] not in self.changed:
+            return row
+        return {**row, **score_fields(scored[row["call_id"]].scores), "repeated_mistakes": self.changed[row["call_id"]]}
 
-def _apply_ledger(histories: list[CallHistory], scored: list[ScoredCall]) -> LedgerOutcome:
-    promises, repeated = build_ledger(histories)
-    judged = later_calls(histories)
-    statuses: dict[str, list[str]] = {}
-    for promise in promises:
-        if promise.call_id in judged:
-            statuses.setdefault(promise.call_id, []).append(promise.status)
-    repeats = Counter(r.call_id for r in repeated)
-    updates: dict[str, dict[str, Any]] = {}
+
+def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path) -> LedgerOutcome:
+    """The ledger, one account at a time from the spooled histories: memory holds one
+    account's calls, not every call's commitments."""
+    positions: dict[str, list[int]] = {}
     for index, call in enumerate(scored):
-        if call.call_id in statuses or repeats[call.call_id]:
-            scores = with_ledger(call.scores, statuses.get(call.call_id, []), repeats[call.call_id])
-            scored[index] = dataclasses.replace(call, scores=scores)
-            updates[call.call_id] = {**score_fields(scores), "repeated_mistakes": repeats[call.call_id]}
-    by_call: dict[str, list[RepeatedMistake]] = {}
-    for mistake in repeated:
-        by_call.setdefault(mistake.call_id, []).append(mistake)
-    return LedgerOutcome(promises, updates, by_call)
+        positions.setdefault(call.call_id, []).append(index)
+    outcome = LedgerOutcome(CallSpool(staging), report.LedgerView())
+    for key, records in histories.read_groups():
+        group = [history_from_record(record) for record in records]
+        promises, repeated = build_ledger(group)
+        judged = later_calls(group)
+        statuses: dict[str, list[str]] = {}
+        for promise in promises:
+            if promise.call_id in judged:
+                statuses.setdefault(promise.call_id, []).append(promise.status)
+        repeats = Counter(r.call_id for r in repeated)
+        for mistake in repeated:
+            outcome.repeated.setdefault(mistake.call_id, []).append(mistake)
+        for call_id in {h.call_id for h in group}:
+            if call_id in statuses or repeats[call_id]:
+                for index in positions.get(call_id, []):
+                    scores = with_ledger(scored[index].scores, statuses.get(call_id, []), repeats[call_id])
+                    scored[index] = dataclasses.replace(scored[index], scores=scores)
+                outcome.changed[call_id] = repeats[call_id]
+        outcome.commitments.add(key, [_commitment_row(p) for p in promises])
+        for promise in promises:
+            outcome.report.add(promise)
+    return outcome
+
+
+def _commitment_row(p: Promise) -> dict[str, Any]:
+    return {
+        "account": p.account, "call_id": p.call_id, "date": p.date, "salesperson": p.salesperson,
+        "owner": p.owner, "action": p.action, "due": p.due, "due_phrase": p.due_phrase,
+        "specificity": "specific" if p.specific else "vague", "status": p.status,
+        "evidence_call_id": p.evidence_call_id, "evidence_date": p.evidence_date,
+        "evidence_excerpt": p.evidence_excerpt, "evidence_explanation": p.evidence_explanation,
+    }
 
 
 def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: StageTimes) -> list[CallResult | None]:
@@ -544,25 +573,16 @@ def _write_tables(
 
     write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged_sorted())
     top = report.top_excerpts(flagged_sorted())
+    by_id = {call.call_id: call for call in scored}
     write_csv(staging / "call_scores.csv", columns.CALL_SCORES,
-              ({**row, **ledger.row_updates.get(row["call_id"], {})} for (row,) in call_rows.read_sorted()))
-    promises = ledger.promises
+              (ledger.call_row(row, by_id) for (row,) in call_rows.read_sorted()))
     rep_aggregates = aggregate(scored, "salesperson", settings)
     write_csv(staging / "rep_scores.csv", columns.REP_SCORES, _group_rows(rep_aggregates, "salesperson"))
     accounts = _group_rows(aggregate(scored, "account", settings), "account")
     write_csv(staging / "account_scores.csv", columns.ACCOUNT_SCORES, accounts)
-    write_csv(staging / "commitments.csv", columns.COMMITMENTS, [
-        {
-            "account": p.account, "call_id": p.call_id, "date": p.date, "salesperson": p.salesperson,
-            "owner": p.owner, "action": p.action, "due": p.due, "due_phrase": p.due_phrase,
-            "specificity": "specific" if p.specific else "vague", "status": p.status,
-            "evidence_call_id": p.evidence_call_id, "evidence_date": p.evidence_date,
-            "evidence_excerpt": p.evidence_excerpt, "evidence_explanation": p.evidence_explanation,
-        }
-        for p in promises
-    ])
+    write_csv(staging / "commitments.csv", columns.COMMITMENTS, (row for rows in ledger.commitments.read_sorted() for row in rows))
     with open_output(staging / "report.html") as handle:
-        handle.write(report.render(rep_aggregates, scored, promises, top, version("loyalty-analyzer")))
+        handle.write(report.render(rep_aggregates, scored, ledger.report, top, version("loyalty-analyzer")))
     errors = [
         {"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
         for p in problems

@@ -66,3 +66,22 @@ def test_report_renders_in_chromium(report, tmp_path):
         capture_output=True, timeout=120,
     )
     assert shot.stat().st_size > 10_000
+
+
+def test_a_long_ledger_lists_broken_and_open_commitments_first():
+    import datetime as dt
+
+    from analyzer.export.report import LEDGER_ROWS, LedgerView, ledger
+    from analyzer.ledger import Promise
+
+    view = LedgerView()
+    statuses = ["kept"] * 150 + ["open"] * 100 + ["broken"] * 30
+    for number, status in enumerate(statuses):
+        view.add(Promise("Acme", f"c{number:03d}", dt.date(2026, 1, 1), "Rep", "Rep", f"send item {number}",
+                         None, "", False, set(), status=status))
+    shown = view.shown()
+    assert len(shown) == LEDGER_ROWS
+    assert [p.status for p in shown].count("broken") == 30 and [p.status for p in shown].count("open") == 100
+    assert [p.call_id for p in shown] == sorted(p.call_id for p in shown)  # listed in ledger order
+    html = ledger(view)
+    assert f"showing {LEDGER_ROWS} of {len(statuses)}" in html and "150 kept" in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from html import escape
 from collections.abc import Iterable
 from typing import Any
@@ -106,19 +106,44 @@ def trends(calls: list[ScoredCall]) -> str:
     return f"<table><tr><th>salesperson</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def ledger(promises: list[Promise]) -> str:
-    if not promises:
+LEDGER_ROWS = 200  # commitments listed in the report; commitments.csv has every one
+
+
+class LedgerView:
+    """The commitments the report lists, collected as the ledger streams past: all of them
+    when there are at most LEDGER_ROWS, else broken ones first, then open, then kept."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.candidates: dict[str, list[tuple[int, Promise]]] = defaultdict(list)
+        self.total = 0
+
+    def add(self, promise: Promise) -> None:
+        self.counts[promise.status] += 1
+        bucket = self.candidates[promise.status]
+        if len(bucket) < LEDGER_ROWS:
+            bucket.append((self.total, promise))
+        self.total += 1
+
+    def shown(self) -> list[Promise]:
+        chosen = [item for status in ("broken", "open", "kept") for item in self.candidates.get(status, [])][:LEDGER_ROWS]
+        return [promise for _, promise in sorted(chosen, key=lambda item: item[0])]
+
+
+def ledger(view: LedgerView) -> str:
+    if not view.total:
         return "<p class='muted'>No commitments found.</p>"
-    counts = defaultdict(int)
-    for p in promises:
-        counts[p.status] += 1
-    summary = " ".join(f"<span class='pill {s}'>{counts[s]} {s}</span>" for s in ("kept", "broken", "open"))
+    summary = " ".join(f"<span class='pill {s}'>{view.counts[s]} {s}</span>" for s in ("kept", "broken", "open"))
+    shown = view.shown()
+    if len(shown) < view.total:
+        summary += (f" <span class='muted'>showing {len(shown)} of {view.total}, broken and open first; "
+                    f"all are in commitments.csv</span>")
     rows = "".join(
         f"<tr><td>{escape(p.account)}</td><td>{p.date or ''}</td><td>{escape(p.salesperson)}</td>"
         f"<td>{escape(p.action)}</td><td>{p.due or escape(p.due_phrase)}</td>"
         f"<td><span class='pill {p.status}'>{p.status}</span></td>"
         f"<td>{escape(p.evidence_excerpt)}<div class='muted'>{escape(p.evidence_call_id)} {escape(p.evidence_explanation)}</div></td></tr>"
-        for p in promises
+        for p in shown
     )
     return (
         f"<p>{summary}</p><table><tr><th>account</th><th>date</th><th>salesperson</th><th>commitment</th>"
@@ -162,7 +187,7 @@ def excerpts(top: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
     return "".join(blocks) or "<p class='muted'>Nothing flagged.</p>"
 
 
-def render(reps: list[Aggregate], calls: list[ScoredCall], promises: list[Promise],
+def render(reps: list[Aggregate], calls: list[ScoredCall], commitments: LedgerView,
            top: dict[tuple[str, str], list[dict[str, Any]]], version: str) -> str:
     """`top`: the excerpts to show, from top_excerpts over the flagged rows."""
     dates = sorted(c.date for c in calls if c.date)
@@ -175,7 +200,7 @@ def render(reps: list[Aggregate], calls: list[ScoredCall], promises: list[Promis
 <main>
 <section id="heatmap"><h2>Rules by salesperson</h2>{heat_map(reps)}</section>
 <section id="trends"><h2>Trends over time</h2>{trends(calls)}</section>
-<section id="ledger"><h2>Commitment ledger</h2>{ledger(promises)}</section>
+<section id="ledger"><h2>Commitment ledger</h2>{ledger(commitments)}</section>
 <section id="excerpts"><h2>Strongest and weakest moments per rule</h2>{excerpts(top)}</section>
 </main></body></html>
 """

@@ -3,6 +3,7 @@ call. Memory then holds one small key per call instead of its rows (a 45-minute 
 a hundred flagged rows and more), so a run's memory stays flat however many calls it sees."""
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -25,10 +26,18 @@ class CallSpool:
 
     def read_sorted(self) -> Iterator[list[dict[str, Any]]]:
         """Each call's rows, in the order of the calls' keys (ties in arrival order)."""
+        return (rows for _, rows in self.read_sorted_with_keys())
+
+    def read_groups(self) -> Iterator[tuple[tuple, list[dict[str, Any]]]]:
+        """All rows of the calls that share a key (an account), one key at a time, in order."""
+        for key, blocks in itertools.groupby(self.read_sorted_with_keys(), key=lambda item: item[0]):
+            yield key, [row for _, rows in blocks for row in rows]
+
+    def read_sorted_with_keys(self) -> Iterator[tuple[tuple, list[dict[str, Any]]]]:
         self.handle.flush()
-        for _, offset, length in sorted(self.blocks, key=lambda block: block[0]):
+        for key, offset, length in sorted(self.blocks, key=lambda block: block[0]):
             self.handle.seek(offset)
-            yield [json.loads(line) for line in self.handle.read(length).decode("utf-8").splitlines()]
+            yield key, [json.loads(line) for line in self.handle.read(length).decode("utf-8").splitlines()]
 
     def close(self) -> None:
         self.handle.close()
