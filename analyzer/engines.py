@@ -1,5 +1,5 @@
-"""Where batches of calls are analysed: in this process (`serial`), in N local processes
-(`processes`), or on a Ray cluster (`ray`). Every engine takes the same self-contained jobs
+"""Where batches of calls are analysed: in this process, in N local processes
+(`--workers N`), or in N actors on a Ray cluster (`--engine ray`). Every engine takes the same self-contained jobs
 (a file's bytes, its manifest row and the run's read options) and returns results in
 submission order, so the outputs do not depend on the engine. At most a few batches are in
 flight at once: calls stream through and memory stays flat however large the folder."""
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError
+from analyzer.ingest import DEFAULT_MAX_FILE_MB
 
 if TYPE_CHECKING:
     from analyzer.cache import CallRecord
@@ -39,7 +40,7 @@ class ReadOptions:
 
     folder: Path
     reps: tuple[str, ...] = ()
-    max_file_mb: float = 50.0
+    max_file_mb: float = DEFAULT_MAX_FILE_MB
     redact: bool = False
     manifest_source: str = ""
 
