@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError
 from analyzer.ingest import DEFAULT_MAX_FILE_MB
+from analyzer.memory import steady_allocator
 
 if TYPE_CHECKING:
     from analyzer.cache import CallRecord
@@ -61,6 +62,7 @@ class Worker:
     encoder it builds uses this worker's share of the cores."""
 
     def __init__(self, analyzer: "Analyzer | bytes", options: ReadOptions, threads: int | None = None) -> None:
+        steady_allocator()
         if threads:
             import torch
 
