@@ -239,11 +239,13 @@ class ModelScorer:
         when something is scored: a rerun answered from the cache never pays for them."""
         self.directory = directory or default_model_dir()
         self.config = json.loads((self.directory / CONFIG_NAME).read_text())
-        for path, expected in ((self.directory / WEIGHTS_NAME, self.config["weights_sha256"]),
-                               *(((self.directory / a["file"], a["sha256"]),) if (a := self.config.get("adapter")) else ())):
-            digest = _sha256(path)
-            if digest != expected:
-                raise ValueError(f"{path} has sha256 {digest}, but {CONFIG_NAME} says {expected}")
+        expected = {WEIGHTS_NAME: self.config["weights_sha256"]}
+        if adapter := self.config.get("adapter"):
+            expected[adapter["file"]] = adapter["sha256"]
+        for name, sha256 in expected.items():
+            digest = _sha256(self.directory / name)
+            if digest != sha256:
+                raise ValueError(f"{self.directory / name} has sha256 {digest}, but {CONFIG_NAME} says {sha256}")
         names = (featurizer or Featurizer(encoder=object())).feature_names
         if self.config.get("features") != names:
             raise ValueError(
@@ -254,6 +256,10 @@ class ModelScorer:
             self.__dict__["featurizer"] = featurizer
         self.thresholds: dict[str, float] = self.config["thresholds"]
 
+    @property
+    def adapter_sha256(self) -> str | None:
+        return (self.config.get("adapter") or {}).get("sha256")
+
     def prepare(self) -> None:
         """Check, and on first use build, every file scoring needs before any call is
         scored: a broken install then fails the run at once, not call by call."""
@@ -261,21 +267,27 @@ class ModelScorer:
         from analyzer.encoder_onnx import ensure_graph
 
         verified_weights()
-        adapter = self.config.get("adapter")
-        ensure_graph(self.directory / adapter["file"] if adapter else None, adapter["sha256"] if adapter else None)
+        ensure_graph(lambda: self.reference_encoder, self.adapter_sha256)
 
     @functools.cached_property
     def classifier(self) -> BehaviorClassifier:
         return BehaviorClassifier.load(self.directory)[0]
 
     @functools.cached_property
-    def featurizer(self) -> Featurizer:
+    def reference_encoder(self):
+        """The fp32 torch encoder with the trained adapter: what the heads were trained on,
+        and what the int8 graph is built from."""
         from analyzer.encoder import shared_encoder
-        from analyzer.encoder_onnx import int8_encoder
 
         adapter = self.config.get("adapter")
-        reference = shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
-        return Featurizer(int8_encoder(reference, adapter["sha256"] if adapter else None))
+        return shared_encoder(self.directory / adapter["file"], adapter["sha256"]) if adapter else shared_encoder()
+
+    @functools.cached_property
+    def featurizer(self) -> Featurizer:
+        """Features as analysis computes them: through the int8 encoder (encoder_onnx.py)."""
+        from analyzer.encoder_onnx import int8_encoder
+
+        return Featurizer(int8_encoder(self.reference_encoder, self.adapter_sha256))
 
     def __reduce__(self):  # a worker process or Ray actor loads its own copy (engines.py)
         return (ModelScorer, (self.directory,))

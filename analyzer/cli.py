@@ -52,6 +52,7 @@ def analyze(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print warnings and skipped files."),
 ) -> None:
     """Analyse every transcript in FOLDER and write the outputs into --out."""
+    from analyzer.engines import ENGINES
     from analyzer.errors import OutputError, Severity
     from analyzer.pipeline import Analyzer, analyze_folder
     from analyzer.settings import Settings
@@ -59,8 +60,8 @@ def analyze(
     if not folder.is_dir():
         typer.echo(f"error: {folder} is not a folder", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if engine not in ("local", "ray"):
-        typer.echo(f"error: --engine must be local or ray, not {engine}", err=True)
+    if engine not in ENGINES:
+        typer.echo(f"error: --engine must be one of {', '.join(ENGINES)}, not {engine}", err=True)
         raise typer.Exit(EXIT_USAGE)
     if manifest is not None and not manifest.is_file():
         typer.echo(f"error: manifest {manifest} does not exist", err=True)
@@ -94,7 +95,7 @@ def analyze(
     except OutputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_OUTPUT)
-    except RuntimeError as err:  # an engine that cannot start (Ray missing or unreachable)
+    except RuntimeError as err:  # an engine that cannot start, or an encoder that fails its checks
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_USAGE)
     finally:

@@ -16,7 +16,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +148,7 @@ class OnnxEncoder:
     """Texts -> (n, 384) float32 unit vectors, like Encoder.encode, through ONNX Runtime.
     Shares the reference encoder's tokenizer and embedding tables."""
 
-    def __init__(self, reference: Encoder, graph: Path, threads: int | None = None) -> None:
+    def __init__(self, reference: Encoder, graph: Path) -> None:
         import onnxruntime
 
         self.reference = reference
@@ -161,7 +161,7 @@ class OnnxEncoder:
         self.ln = (w["embeddings.LayerNorm.weight"].numpy(), w["embeddings.LayerNorm.bias"].numpy(),
                    reference.config["layer_norm_eps"])
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or reference._torch.get_num_threads()
+        options.intra_op_num_threads = reference._torch.get_num_threads()  # the worker's share (engines.py)
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
@@ -191,14 +191,13 @@ def _intact(path: Path) -> bool:
     return path.is_file() and record.is_file() and sha256_of(path) == json.loads(record.read_text())["sha256"]
 
 
-def ensure_graph(adapter: Path | None, adapter_sha256: str | None) -> Path:
+def ensure_graph(load_reference: Callable[[], Encoder], adapter_sha256: str | None) -> Path:
     """The int8 graph for the shipped weights and this adapter, built now when missing or
-    damaged (before workers start, so they never race to build it)."""
+    damaged (before workers start, so they never race to build it). The fp32 encoder is
+    loaded only when a build is needed."""
     path = graph_path(adapter_sha256)
     if not _intact(path):
-        from analyzer.encoder import shared_encoder
-
-        build(shared_encoder(adapter, adapter_sha256), path)
+        build(load_reference(), path)
     return path
 
 

@@ -102,7 +102,7 @@ class Engine:
                 self.start()
                 self.started = True
             in_flight.append(self.submit(jobs) if jobs else None)
-            while len(in_flight) > self.window - 1 and in_flight:
+            while len(in_flight) >= self.window:
                 yield self._take(in_flight.popleft())
         while in_flight:
             yield self._take(in_flight.popleft())

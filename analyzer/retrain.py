@@ -54,7 +54,7 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
     if not added:
         raise ReviewError(f"{extra}: no verdicts to learn from")
     # fp32 embeddings, as the heads were trained on (models/train.py); analysis runs int8
-    cache = CachedEncoder(scorer.featurizer.encoder.reference, directory / ".cache" / f"embeddings-{scorer.config['adapter']['sha256'][:12]}.npz")
+    cache = CachedEncoder(scorer.reference_encoder, directory / ".cache" / f"embeddings-{scorer.adapter_sha256[:12]}.npz")
     train = parts["train"] + added
     X_train, X_val, X_test = (features(cache, rows) for rows in (train, parts["val"], parts["test"]))
     Y, tactic = targets(train)

@@ -86,7 +86,7 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     loaded = [read_call(p, folder)[0] for p in paths]
     scorer = ModelScorer()
     analyzer = Analyzer(scorer=scorer)
-    reference = scorer.featurizer.encoder.reference  # torch fp32, as a first version would use
+    reference = scorer.reference_encoder  # torch fp32, as a first version would use
     analyzer.analyze_calls(loaded[:1])  # warm both paths
     reference.encode(["warm up"])
 
@@ -106,6 +106,7 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
             for index, _ in enumerate(BEHAVIORS):
                 text_vector = reference.encode([utterance.text])
                 context_vector = reference.encode([context]) if context else np.zeros_like(text_vector)
+                # Featurizer.embed's layout, but each text through the encoder on its own
                 features = np.hstack([text_vector, context_vector, text_vector * context_vector, symbolic])
                 row.append(float(scorer.classifier.predict_proba(features)[0, index]))
             scored += 1

@@ -190,8 +190,8 @@ def eval_only(directory: Path) -> dict:
     from analyzer.classifier import ModelScorer
 
     scorer = ModelScorer(directory)
-    adapter_sha = scorer.config["adapter"]["sha256"]
-    reference = scorer.featurizer.encoder.reference
+    adapter_sha = scorer.adapter_sha256
+    reference = scorer.reference_encoder
     cached = CachedEncoder(reference, HERE / ".cache" / f"embeddings-{adapter_sha[:12]}.npz")
     parts = datasets()
     thresholds = scorer.thresholds
