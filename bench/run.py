@@ -77,7 +77,7 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     """The naive way and the pipeline on the same calls, one process, warm models."""
     import numpy as np
 
-    from analyzer.classifier import BEHAVIORS, ModelScorer
+    from analyzer.classifier import BEHAVIORS, Featurizer, ModelScorer
     from analyzer.ingest import read_call
     from analyzer.pipeline import Analyzer
     from analyzer.segment import segment_calls
@@ -95,19 +95,15 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     pipeline_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    featurizer = scorer.featurizer
+    naive_featurizer = Featurizer(OneAtATime(reference))
     naive, fast, scored = [], [], 0
     for parsed, result in zip(segment_calls(loaded), results):
         for utterance in parsed.salesperson_utterances():
-            answered = parsed.get(utterance.responds_to)
-            context = answered.text if answered else ""
-            symbolic = np.array([featurizer.symbolic(parsed, utterance, context)], dtype=np.float32)
             row = []
             for index, _ in enumerate(BEHAVIORS):
-                text_vector = reference.encode([utterance.text])
-                context_vector = reference.encode([context]) if context else np.zeros_like(text_vector)
-                # Featurizer.embed's layout, but each text through the encoder on its own
-                features = np.hstack([text_vector, context_vector, text_vector * context_vector, symbolic])
+                # the same window and layout, but every text through the fp32 encoder on its own,
+                # once per behaviour, as a first version judging one behaviour at a time would
+                features, _ = naive_featurizer.rows([(parsed, utterance)], per_call=False)
                 row.append(float(scorer.classifier.predict_proba(features)[0, index]))
             scored += 1
             prediction = result.parsed.predictions.get(utterance.id)
@@ -124,6 +120,16 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
         "probability_mean_abs_difference": round(float(np.abs(naive_a - fast_a).mean()), 4),
         "decision_agreement": round(float(((naive_a >= thresholds) == (fast_a >= thresholds)).mean()), 4),
     }
+
+
+class OneAtATime:
+    """An encoder that sends each text through on its own: the naive way's cost."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+
+    def encode(self, texts):
+        return np.vstack([self.encoder.encode([text]) for text in texts])
 
 
 def digest(out: Path) -> dict[str, str]:
