@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.base import PatternDetector
 from analyzer.detect.registry import build_detectors
+from analyzer.model_files import CONFIG_NAME, WEIGHTS_NAME, default_model_dir  # noqa: F401 (re-exported)
 from analyzer.model import Call, CallMeta, ParsedCall, Prediction, Role, SalespersonResolution, Turn, Utterance
 from analyzer.segment import is_backchannel_text, is_question_text
 
@@ -33,13 +33,6 @@ TACTICS = (
     "dismissing_concern", "denying_earlier",
 )
 CONTEXT_FLAGS = ("has_context", "context_is_question", "context_unknowable", "context_problem")
-WEIGHTS_NAME = "heads.safetensors"
-CONFIG_NAME = "heads.json"
-
-
-def default_model_dir() -> Path:
-    """`models/` of this checkout; LOYALTY_MODEL_DIR points elsewhere."""
-    return Path(os.environ.get("LOYALTY_MODEL_DIR", Path(__file__).resolve().parent.parent / "models"))
 
 
 def shipped_thresholds(directory: Path | None = None) -> dict[str, float]:
