@@ -279,6 +279,14 @@ def train(
     if rollback == (extra is not None):
         typer.echo("error: give either --extra REVIEWED.csv or --rollback", err=True)
         raise typer.Exit(EXIT_USAGE)
+    from analyzer.training import data_dir
+
+    if extra is not None and not any((data_dir() / "raw").glob("*.jsonl")):
+        # an installed package carries the model, not the data it was trained on
+        typer.echo(f"error: no training data in {data_dir() / 'raw'}; --extra retrains on the project's data, "
+                   "which a checkout has (models/data/): run it there, or set LOYALTY_MODEL_DIR to such a models/",
+                   err=True)
+        raise typer.Exit(EXIT_USAGE)
     if rollback:
         try:
             retrain.rollback()

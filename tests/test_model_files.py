@@ -144,3 +144,14 @@ def test_model_files_version(model_copy, damage, exit_code):
     else:
         assert lines[1].startswith(f"model: heads {SHIPPED['weights_sha256'][:12]}, adapter {SHIPPED['adapter']['sha256'][:12]}")
         assert "held-out mean F1" in lines[1] and lines[1].endswith(f"({model_copy})")
+
+
+def test_model_files_train_needs_training_data(model_copy, tmp_path):
+    """An installed package has the model but not its training data: `train --extra` says
+    so instead of retraining the heads on the coach's verdicts alone."""
+    reviewed = tmp_path / "flagged_excerpts.csv"
+    reviewed.write_text("behavior,excerpt,review_verdict\ncommitment,I'll send it Friday,agree\n")
+    result = CliRunner().invoke(app, ["train", "--extra", str(reviewed)], env={MODEL_DIR_ENV: str(model_copy)})
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert f"no training data in {model_copy / 'data' / 'raw'}" in result.output
+    assert sorted(p.name for p in model_copy.iterdir()) == shipped_files(REPO / "models"), "the model is untouched"
