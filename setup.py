@@ -25,7 +25,8 @@ class build_py_with_model(build_py):
         source = HERE / "models"
         if found := model_files.problem(source):
             code, detail = found
-            raise SetupError(f"[{code}] the model in models/ is not complete ({detail}); a wheel without it is no use")
+            raise SetupError(f"[{code}] models/ cannot go into the wheel ({detail}); a wheel without a usable model "
+                             "would only stop at its first analysis")
         target = Path(self.build_lib) / "analyzer" / model_files.PACKAGED
         shutil.rmtree(target, ignore_errors=True)  # a stale build/ must not ship files models/ no longer has
         target.mkdir(parents=True)

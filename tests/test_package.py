@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.model_files import CONFIG_NAME, MODEL_DIR_ENV, PACKAGED, referenced_files, shipped_files
+from analyzer.model_files import CONFIG_NAME, MODEL_DIR_ENV, PACKAGED, WEIGHTS_NAME, referenced_files, shipped_files
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_transcripts"
+CONFIG = json.loads((REPO / "models" / CONFIG_NAME).read_text())
 # run.json fields that differ between any two runs by their nature: when, and how long each stage took
 PER_RUN = (("finished_at",), ("run", "stage_seconds"))
 NOT_SOURCE = {".git", ".venv", "build", "dist", "out", "__pycache__", ".pytest_cache", ".hypothesis", "artifacts"}
@@ -124,11 +125,24 @@ def test_package_wheel_carries_the_model(wheel):
     models = REPO / "models"
     with zipfile.ZipFile(wheel) as archive:
         packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith(f"analyzer/{PACKAGED}/")}
-    config = json.loads((models / CONFIG_NAME).read_text())
-    assert {CONFIG_NAME, *referenced_files(config)} <= set(packaged)
+    assert {CONFIG_NAME, *referenced_files(CONFIG)} <= set(packaged)
     assert sorted(packaged) == shipped_files(models), "training code and data stay out of the wheel"
     for name, data in packaged.items():
         assert data == (models / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("damage", "code"), [
+    pytest.param(lambda models: (models / WEIGHTS_NAME).unlink(), "E301", id="weights missing"),
+    pytest.param(lambda models: (models / sorted(set(referenced_files(CONFIG)) - {WEIGHTS_NAME})[0]).write_bytes(b"x"),
+                 "E302", id="another file heads.json names replaced"),
+])
+def test_package_build_refuses_a_damaged_model(tmp_path, damage, code):
+    source = _source_copy(tmp_path / "src")
+    damage(source / "models")
+    built = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(tmp_path / "dist"),
+                            str(source)], capture_output=True, text=True, env=_clean_env())
+    assert built.returncode != 0 and f"[{code}] models/ cannot go into the wheel" in built.stdout + built.stderr
+    assert not list((tmp_path / "dist").glob("*.whl"))
 
 
 @pytest.mark.parametrize("install", [_plain, _pipx], ids=["venv", "pipx"])
