@@ -17,7 +17,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.base import PatternDetector
 from analyzer.detect.registry import build_detectors
-from analyzer.encoder import ADAPTER_WEIGHTS
+from analyzer.model_files import CONFIG_NAME, WEIGHTS_NAME, default_model_dir, verify
 from analyzer.model import Call, CallMeta, ParsedCall, Prediction, Role, SalespersonResolution, Turn, Utterance
 from analyzer.segment import is_question_text, segment_with_units
 
@@ -39,13 +38,6 @@ TACTICS = (
     "dismissing_concern", "denying_earlier",
 )
 CONTEXT_FLAGS = ("has_context", "context_is_question", "context_unknowable", "context_problem")
-WEIGHTS_NAME = "heads.safetensors"
-CONFIG_NAME = "heads.json"
-
-
-def default_model_dir() -> Path:
-    """`models/` of this checkout; LOYALTY_MODEL_DIR points elsewhere."""
-    return Path(os.environ.get("LOYALTY_MODEL_DIR", Path(__file__).resolve().parent.parent / "models"))
 
 
 def shipped_thresholds(directory: Path | None = None) -> dict[str, float]:
@@ -347,14 +339,7 @@ class ModelScorer:
         """Checks the files now (sha256, feature layout) but loads torch and the encoder only
         when something is scored: a rerun answered from the cache never pays for them."""
         self.directory = directory or default_model_dir()
-        self.config = json.loads((self.directory / CONFIG_NAME).read_text())
-        expected = {WEIGHTS_NAME: self.config["weights_sha256"]}
-        if adapter := self.config.get("adapter"):
-            expected[f"{adapter['folder']}/{ADAPTER_WEIGHTS}"] = adapter["sha256"]
-        for name, sha256 in expected.items():
-            digest = _sha256(self.directory / name)
-            if digest != sha256:
-                raise ValueError(f"{self.directory / name} has sha256 {digest}, but {CONFIG_NAME} says {sha256}")
+        self.config = verify(self.directory)  # every file heads.json names, present and intact
         names = (featurizer or Featurizer(encoder=object())).feature_names
         if self.config.get("features") != names:
             raise ValueError(
@@ -389,7 +374,7 @@ class ModelScorer:
         from analyzer.encoder import shared_encoder
 
         adapter = self.config.get("adapter")
-        return shared_encoder(self.directory / adapter["folder"], adapter["sha256"]) if adapter else shared_encoder()
+        return shared_encoder(self.directory, adapter["sha256"]) if adapter else shared_encoder()
 
     @functools.cached_property
     def featurizer(self) -> Featurizer:

@@ -22,8 +22,37 @@ EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 
 
+def _version(show: bool) -> None:
+    """Package, model and output-format versions: what decides a run's outputs. The model's
+    files are checked (sha256), so this is also the quickest test of an install."""
+    if not show:
+        return
+    from importlib.metadata import version
+
+    from analyzer.errors import ModelError
+    from analyzer.model_files import default_model_dir, describe, verify
+    from analyzer.pipeline import OUTPUT_FORMAT
+
+    directory = default_model_dir()
+    failure = None
+    try:
+        model = f"{describe(verify(directory))} ({directory})"
+    except ModelError as err:
+        model, failure = f"none usable in {directory}", err
+    typer.echo(f"loyalty-analyzer {version('loyalty-analyzer')}\nmodel: {model}\noutput format: {OUTPUT_FORMAT}")
+    if failure:
+        typer.echo(f"error: {failure.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version,
+        help="Print the package, model and output-format versions and exit.",
+    ),
+) -> None:
     """loyalty-analyzer: scores recorded sales calls against seven rules of customer loyalty."""
 
 
@@ -78,9 +107,13 @@ def analyze(
             typer.echo(f"{severity.value}: {problem.line()}", err=True)
 
     from analyzer.encoder import EncoderError
+    from analyzer.errors import ModelError
 
     try:
         analyzer = Analyzer.default(settings, patterns_only)
+    except ModelError as err:
+        typer.echo(f"error: {err.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     except (EncoderError, ValueError) as err:
         typer.echo(f"error: the learned heads cannot be loaded: {err} (or run with --patterns-only)", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -121,15 +154,20 @@ def classify(
     """Score utterances with the shipped heads: per-behaviour probabilities and labels."""
     from analyzer.classifier import ModelScorer
     from analyzer.classify import BadLine, classify_records, parse_lines
+    from analyzer.errors import ModelError
     from analyzer.export.writers import json_line, open_output, staged_outputs
+    from analyzer.model_files import default_model_dir, verify
 
-    if not ModelScorer.available():
-        typer.echo("error: the learned heads are missing (models/heads.json); run `make train`", err=True)
-        raise typer.Exit(EXIT_NOTHING_ANALYSED)
+    directory = default_model_dir()
+    try:
+        verify(directory)
+    except ModelError as err:
+        typer.echo(f"error: {err.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if str(source) != "-" and not source.is_file():
         typer.echo(f"error: {source} does not exist", err=True)
         raise typer.Exit(EXIT_USAGE)
-    scorer = ModelScorer()
+    scorer = ModelScorer(directory)
     handle = sys.stdin if str(source) == "-" else source.open(encoding="utf-8-sig", errors="replace")
     scored = bad = 0
 
@@ -240,6 +278,14 @@ def train(
 
     if rollback == (extra is not None):
         typer.echo("error: give either --extra REVIEWED.csv or --rollback", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    from analyzer.training import data_dir
+
+    if extra is not None and not any((data_dir() / "raw").glob("*.jsonl")):
+        # an installed package carries the model, not the data it was trained on
+        typer.echo(f"error: no training data in {data_dir() / 'raw'}; --extra retrains on the project's data, "
+                   "which a checkout has (models/data/): run it there, or set LOYALTY_MODEL_DIR to such a models/",
+                   err=True)
         raise typer.Exit(EXIT_USAGE)
     if rollback:
         try:

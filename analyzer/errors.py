@@ -22,7 +22,8 @@ class Problem:
     severity: Severity = Severity.ERROR
 
 
-# One place for every input problem the tool reports: code -> (message, fix, severity).
+# One place for every problem the tool reports: code -> (message, fix, severity). E1xx/W2xx
+# are per input file (errors.csv); E3xx stop the run (the model's files, see ModelError).
 PROBLEMS: dict[str, Problem] = {
     p.code: p
     for p in (
@@ -45,6 +46,12 @@ PROBLEMS: dict[str, Problem] = {
         Problem("E111", "the folder could not be read ({detail})", "check its permissions; its files were not analysed"),
         Problem("E199", "internal error while analysing ({detail})",
                 "please report it with the file's format (not its content); the rest of the batch ran"),
+        Problem("E301", "a model file is missing ({detail})",
+                "reinstall loyalty-analyzer (its wheel carries the model), or point LOYALTY_MODEL_DIR at a "
+                "complete model folder; --patterns-only runs without the model"),
+        Problem("E302", "a model file is damaged ({detail})",
+                "reinstall loyalty-analyzer, or restore models/ in a checkout (git checkout models/, or "
+                "make train); --patterns-only runs without the model"),
         Problem("W201", "decoded as Windows-1252 because it is not valid UTF-8",
                 "check accented characters; re-export as UTF-8 if they look wrong", Severity.WARNING),
         Problem("W202", "the salesperson was inferred as '{detail}'",
@@ -93,3 +100,23 @@ def warning(path: str, code: str, detail: str = "") -> InputError:
 
 class OutputError(Exception):
     """The output folder cannot be written: the whole run stops (exit code 3)."""
+
+
+class ModelError(Exception):
+    """The learned model's files are missing or damaged: analysis stops (exit 2) instead of
+    quietly running on patterns alone. Not per file: nothing would be analysed as asked."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        self.problem = PROBLEMS[code]
+        self.detail = detail
+        super().__init__(self.line())
+
+    def __reduce__(self):
+        return (ModelError, (self.code, self.detail))
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+    def line(self) -> str:
+        return f"[{self.code}] {self.problem.message.format(detail=self.detail)} -- {self.problem.fix}"

@@ -69,11 +69,17 @@ class Analyzer:
 
     @classmethod
     def default(cls, settings: Settings | None = None, patterns_only: bool = False) -> "Analyzer":
-        """The shipped heads when present (models/), else patterns only."""
+        """The shipped heads, their files checked first: a missing or damaged one raises
+        ModelError (E301, E302) rather than quietly running on patterns alone, which only
+        `patterns_only` asks for."""
+        if patterns_only:
+            return cls(settings=settings)
         from analyzer.classifier import ModelScorer
+        from analyzer.model_files import default_model_dir, verify
 
-        use_model = not patterns_only and ModelScorer.available()
-        return cls(settings=settings, scorer=ModelScorer() if use_model else None)
+        directory = default_model_dir()
+        verify(directory)
+        return cls(settings=settings, scorer=ModelScorer(directory))
 
     def prepare(self) -> None:
         """Before the first call is analysed: the model's files are there and intact."""

