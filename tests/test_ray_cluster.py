@@ -2,9 +2,9 @@
 (`ray start`, loopback only, one CPU each, each with its own temporary and cache folder, as
 two machines would have), `loyalty analyze --engine ray --ray-address` run against them.
 The batches must land on both nodes (each actor reports its node; run.json counts batches
-per node) and the outputs must be the local run's, byte for byte. One run uses the learned
-heads, one is patterns-only. Every process the nodes started is ended afterwards, pass or
-fail, and the test checks that none is left."""
+per node) and the outputs must be the local run's, byte for byte, learned heads included.
+Every process the nodes started is ended afterwards, pass or fail, and the test checks that
+none is left."""
 from __future__ import annotations
 
 import json
@@ -106,7 +106,7 @@ class Node:
     def stop(self) -> list[int]:
         """End the node's session (SIGTERM, then SIGKILL) and any process of it that left
         the session; returns what is still alive after that (nothing, or the test fails)."""
-        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):  # `ray start --block` outlives SIGTERM
+        for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 10.0)):  # `ray start --block` outlives SIGTERM
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
@@ -129,7 +129,8 @@ class Node:
 
 @pytest.fixture(scope="module")
 def cluster():
-    """(address, {node id}) of a two-node cluster on loopback; stopped afterwards, whatever happened."""
+    """(address, {node id}, [each node's cache folder]) of a two-node cluster on loopback;
+    stopped afterwards, whatever happened."""
     if not RAY.exists():
         pytest.skip(f"Ray's command line is not installed beside {sys.executable}")
     port = _free_port()
@@ -137,7 +138,7 @@ def cluster():
     nodes = [Node(["--head", "--port", str(port), "--include-dashboard", "false"], "head")]
     try:
         nodes.append(Node(["--address", address], "node2"))
-        yield address, _wait_for_nodes(address, port, nodes)
+        yield address, _wait_for_nodes(address, port, nodes), [node.cache for node in nodes]
     finally:
         left = {str(node.temp_dir): node.stop() for node in nodes}
         assert not any(left.values()), f"Ray processes left running: {left}"
@@ -189,13 +190,15 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in OUTPUTS}
 
 
-@pytest.mark.parametrize("mode", [["--patterns-only"], []], ids=["patterns-only", "model"])
-def test_ray_cluster_runs_on_both_nodes_with_local_outputs(cluster, folder, tmp_path, mode):
-    address, node_ids = cluster
-    local = analyze(folder, tmp_path / "local", *mode)
-    run = analyze(folder, tmp_path / "ray", "--engine", "ray", "--ray-address", address, "--workers", "2", *mode)
+def test_ray_cluster_runs_on_both_nodes_with_local_outputs(cluster, folder, tmp_path):
+    """With the learned heads: each node loads the encoder and builds its int8 graph in its
+    own cache folder, as a fresh machine of a cluster does."""
+    address, node_ids, caches = cluster
+    local = analyze(folder, tmp_path / "local")
+    run = analyze(folder, tmp_path / "ray", "--engine", "ray", "--ray-address", address, "--workers", "2")
     assert local["analysed"] == run["analysed"] == 12 + len(EXTRA_CALLS)
-    assert run["model"] == local["model"]  # the heads (or patterns-only) the cluster ran are the local ones
+    assert run["model"] == local["model"] and local["model"]["kind"] == "heads"  # the cluster ran the local heads
     batches = run["run"]["ray_nodes"]
     assert set(batches) == node_ids and all(count >= 1 for count in batches.values()), batches
+    assert all(list(cache.glob("encoder-int8-*.onnx")) for cache in caches)  # each node loaded the encoder
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "local")
