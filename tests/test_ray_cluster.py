@@ -36,8 +36,8 @@ START_TIMEOUT = 90
 # Ray swaps 127.0.0.1 and localhost for the machine's network address; 127.0.0.2 is loopback
 # too and is kept as given, so every connection stays on this machine's loopback.
 HOST = "127.0.0.2"
-# Token authentication (Ray's default for new clusters) with this test's own token, given to
-# every node and driver, so neither a token in ~/.ray nor another Ray on this machine interferes.
+# Token authentication with this test's own token, given to every node and driver: Ray turns
+# it on by itself when it finds a token in ~/.ray, and then refuses a driver without it.
 ENV = {"RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "token",
        "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 # a driver that waits for `want` live nodes and prints their ids
