@@ -28,10 +28,11 @@ PROBLEMS: dict[str, Problem] = {
     p.code: p
     for p in (
         Problem("E101", "the file is empty", "re-export the transcript; nothing to analyse"),
-        Problem("E102", "the file is binary, not text", "export the transcript as text, VTT, SRT, JSON or CSV"),
+        Problem("E102", "the file is binary, not text",
+                "export the transcript as text, VTT, SRT, JSON, CSV or Word .docx"),
         Problem("E103", "the file could not be read ({detail})", "check the file's permissions and that it still exists"),
         Problem("E104", "unsupported file extension '{detail}'",
-                "rename to .txt, .vtt, .srt, .json or .csv if it is a transcript",
+                "rename to .txt, .vtt, .srt, .json, .csv or .docx if it is a transcript",
                 Severity.SKIPPED),
         Problem("E105", "the file is not valid {detail}", "re-export it; the file looks truncated or is another format"),
         Problem("E106", "no speaker turns could be parsed ({detail})",
@@ -44,6 +45,8 @@ PROBLEMS: dict[str, Problem] = {
                 "give manifest.csv a header with at least 'file' and one of call_id, date, salesperson, account"),
         Problem("E110", "the file is too large ({detail})", "split the transcript or raise --max-file-mb"),
         Problem("E111", "the folder could not be read ({detail})", "check its permissions; its files were not analysed"),
+        Problem("E112", "the Word document is password-protected",
+                "save a copy without a password (File > Info > Protect Document) and analyse that"),
         Problem("E199", "internal error while analysing ({detail})",
                 "please report it with the file's format (not its content); the rest of the batch ran"),
         Problem("E301", "a model file is missing ({detail})",

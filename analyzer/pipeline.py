@@ -373,12 +373,15 @@ def analyze_folder(
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
+            nodes: dict[str, int] = {}  # Ray node id -> batches it analysed
             try:
                 done = 0
                 for result in runner.map(batches()):
                     batch = waiting.popleft()
                     emit(batch, result)
                     times.add(result.seconds)
+                    if result.node:
+                        nodes[result.node] = nodes.get(result.node, 0) + 1
                     done += len(batch)
                     if on_progress:
                         on_progress(done, len(files))
@@ -406,7 +409,8 @@ def analyze_folder(
             "thresholds": analyzer.thresholds,
             "settings": dataclasses.asdict(analyzer.settings),
             "options": {"redact": redact, "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
-            "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds},
+            "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds,
+                    **({"ray_nodes": nodes} if engine == "ray" else {})},
         }
         with open_output(staging / "run.json") as handle:
             handle.write(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
