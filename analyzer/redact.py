@@ -38,14 +38,17 @@ if TYPE_CHECKING:
 PERSON, ORG = "PERSON", "ORGANIZATION"
 EMAIL, PHONE, CARD, ADDRESS = "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "STREET_ADDRESS"
 MASKS = {PERSON: "[person]", ORG: "[org]", EMAIL: "[email]", PHONE: "[phone]", CARD: "[card]", ADDRESS: "[address]"}
-THRESHOLD = 0.5  # a result below this is not masked (weak patterns need context words to pass)
+THRESHOLD = 0.5  # a result below this is not masked
 
 # --- patterns, as data: entity -> [(name, regex, score, case-sensitive)] ------------------
 _SUFFIX = (
     r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
     r"parkway|pkwy|circle|cir|highway|hwy|square|sq"
 )
-_TLD = r"com|org|net|io|co|uk|us|edu|gov|biz|info|ca|de|ai"
+_NOT_AFTER_QUANTITY = "".join(
+    rf"(?<!\b{word} )" for word in ("about", "around", "over", "under", "nearly", "almost", "like", "some", "only", "just")
+)
+_TLD = r"com|org|net|io|co|uk|us|edu|gov|biz|info|ai|ca|de|fr|es|it|nl|be|ch|ie|au|nz|in|jp|br|mx|se|dk|no|fi"
 PATTERNS: dict[str, list[tuple[str, str, float, bool]]] = {
     EMAIL: [
         ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0.9, False),
@@ -59,18 +62,22 @@ PATTERNS: dict[str, list[tuple[str, str, float, bool]]] = {
         ("phone", r"(?<![\w.])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,4}"
                   r"(?!\w|\.\d)(?![ .-]?\d)", 0.9, False),
         ("international phone", r"(?<![\w.])\+\d{9,14}(?!\w|\.\d)", 0.9, False),
+        ("international grouped phone", r"(?<![\w.])\+\d{1,3}(?:[ .-]\d{1,4}){3,6}(?![ .-]?\d)", 0.9, False),
     ],
+    PERSON: [
+        ("titled name", r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?", 0.85, True),
+        ("lower-case titled name", r"\b(?:mr|mrs|ms|dr)\s+[a-z][\w'’-]+", 0.6, True),
+    ],
+    ORG: [("and sons", r"\b[^\W\d_]+\s+(?:and|&)\s+(?:sons|brothers|partners|associates)\b", 0.8, False)],
     ADDRESS: [
         # a house number, one to three capitalised name words (or "34th"), a street suffix
         ("street address", rf"\b\d{{1,6}}(?:\s+[NSEW]\.?)?(?:\s+[A-Z][a-z]+|\s+\d{{1,3}}(?:st|nd|rd|th)){{1,3}}"
                            rf"\s+(?i:{_SUFFIX})\b\.?", 0.9, True),
-        # the same in lower case: only with an address word before it ("we're at", "ship to")
-        ("lower-case street address", rf"\b\d{{1,6}}(?:\s+[a-z]+|\s+\d{{1,3}}(?:st|nd|rd|th)){{1,3}}\s+(?:{_SUFFIX})\b",
-         0.3, True),
+        # the same in speech-to-text lower case, not after a quantity word ("about 12 first street vendors")
+        ("lower-case street address", rf"{_NOT_AFTER_QUANTITY}\b\d{{1,6}}(?:\s+[a-z]+|\s+\d{{1,3}}(?:st|nd|rd|th)){{1,3}}"
+                                      rf"\s+(?:{_SUFFIX})\b", 0.6, True),
     ],
 }
-ADDRESS_CONTEXT = ["at", "address", "located", "ship", "send", "deliver", "office", "warehouse", "site",
-                   "live", "move", "moving", "building", "hq", "headquarters", "store", "mail", "to"]
 
 # Speaker labels that are roles, not names; and name-shaped words that are also everyday
 # English, which are masked alone only where the NER sees a name ("will", "mark", "may").
@@ -79,23 +86,44 @@ ROLE_WORDS = frozenset(
     "interviewer participant user moderator operator support team account manager the and of mr mrs ms dr".split()
 )
 COMMON_WORDS = frozenset(
-    "will bill mark may june april august grant rich rob sue pat art frank chase hope joy faith summer dawn rose "
-    "jack don ray les dean drew gene guy jean penny sandy wade ty max sky bob bud cliff dale glen heath holly "
-    "ivy jay lance miles norm pierce reed rusty sterling stone trent victor wiley woody young king brown white "
-    "green black gray grey long short hill wood ford lee park page bell hall price may rose love day hunt "
-    "new north south east west good great fine sure well right okay thanks thank hello hi hey yes yeah no".split()
+    # census first names and surnames that are everyday words in a sales call
+    "will bill mark may june april august grant rich rob sue pat art chase guy sandy max sky bud norm pierce "
+    "reed rusty sterling stone trent wiley woody young king brown white rose ruby crystal dawn robin amber hazel "
+    "joy holly pearl penny daisy iris ginger hope faith jewel laurel fern candy charity autumn summer dale ivy "
+    "gay queen cherry destiny merry santa venus noel princess ray raven precious sunny brook toby ok garnet "
+    "magnolia era coral nova marvel dean america mercy star glory eden marry sunshine viva page dusty stormy "
+    "numbers jay spring delta harmony diamond patience lady dot dell desire angle angelic son lane karma honey "
+    "tiny liberty echo omega miss mica emerald bell hang blossom aide valentine drew winter man berry kit carry "
+    "season rosy marine lean sage moon temple golden many love see willow major royal prince noble long porter "
+    "buck mac manual ward rod sol van forest ivory chuck earnest chance sonny mickey heath cliff wade lance "
+    "walker hunter lowell roman brain rocky green black gray grey short hill wood ford lee park hall price day "
+    "hunt new north south east west good great fine sure well right okay thanks thank hello hi hey yes yeah no "
+    "monday tuesday wednesday thursday friday saturday sunday january february march july september october "
+    "november december".split()
+)
+# acronyms and product words of sales talk the NER and the tagger take for organisations
+BUSINESS_TERMS = frozenset(
+    "crm sso roi cfo ceo cto coo cio vp kpi sla api erp hr it qa ui ux pdf faq saas b2b b2c pos rfp rfq nda poc "
+    "mvp q1 q2 q3 q4 ai ad usa us uk eu llc inc dc".split()
 )
 LEGAL_SUFFIXES = frozenset("inc inc. corp corp. corporation llc ltd ltd. co co. company gmbh plc group".split())
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
-_INTRO = re.compile(
-    r"\b(?:my name is|my name's|this is|i'?m|i am|it'?s)\s+(?P<name>[^\W\d_]+(?:\s+[^\W\d_]+)?)\s+"
-    r"(?:from|with|at|over at|here at|calling from)\s+(?P<org>[^\W\d_][\w&.'-]*(?:\s+[\w&.'-]+){0,3})",
+_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
+_NAME = r"[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)?"
+_LEAD = r"(?:my name is|my name's|this is|i'?m|i am|it'?s|its|im)"
+_ORG_AFTER = r"(?:from|with|at|over at|here at|calling from)"
+# "this is Jo Smith from Acme": a name and a company; the salesperson also introduces
+# themselves after a greeting alone ("Hi, Ben Hart from Orbit Payroll", "Dana with Acme")
+_INTRO = re.compile(rf"\b{_LEAD}\s+(?P<name>{_NAME}),?\s+{_ORG_AFTER}\s+(?P<org>\S+(?:\s+\S+){{0,3}})", re.IGNORECASE)
+_REP_INTRO = re.compile(
+    rf"(?:^|[.,!?]\s+|\b(?:hi|hello|hey|morning|afternoon|evening|bonjour|everyone|all|there)\b[,!.]?\s+)"
+    rf"(?P<name>{_NAME}),?\s+(?:from|with)\s+(?P<org>\S+(?:\s+\S+){{0,3}})",
     re.IGNORECASE,
 )
-_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name's|call me)\s+(?P<name>[^\W\d_]+(?:\s+[^\W\d_]+)?)", re.IGNORECASE)
+_NAME_INTRO = re.compile(rf"\b(?:my name is|my name's|name's|call me|this is|{_LEAD})\s+(?P<name>{_NAME})", re.IGNORECASE)
+_SPEAKING = re.compile(rf"\b(?P<name>{_NAME}) speaking\b", re.IGNORECASE)
 _STOP_AFTER = frozenset(
     "and but so how i we you it this that here there today um uh just calling about on in for to the a an is "
-    "was are who what yeah okay well".split()
+    "was are who what yeah okay well am again again, can could would will".split()
 )
 
 
@@ -112,24 +140,51 @@ def luhn_valid(digits: str) -> bool:
 @lru_cache(maxsize=1)
 def census_names() -> tuple[frozenset[str], frozenset[str]]:
     """US Census first names and surnames (the `names` package's data files, public domain):
-    what a lower-case word the tagger calls a proper noun must be to count as a name."""
+    what a word the tagger calls a proper noun must be to count as a name without the NER."""
     from importlib.resources import files
 
     def read(*parts: str) -> frozenset[str]:
-        return frozenset(line.split()[0].casefold() for part in parts
-                         for line in files("names").joinpath(part).read_text("utf-8").splitlines() if line.strip())
+        # NAME  frequency%  cumulative%  rank: the names 90 % of people have, not the long tail
+        rows = (line.split() for part in parts for line in files("names").joinpath(part).read_text("utf-8").splitlines())
+        return frozenset(row[0].casefold() for row in rows if len(row) == 4 and float(row[2]) <= CENSUS_COVERAGE)
 
     return read("dist.male.first", "dist.female.first") - COMMON_WORDS, read("dist.all.last") - COMMON_WORDS
 
 
-def _lowercase_name_recognizer():
-    """Speech-to-text names: the NER misses most lower-case names, but the tagger still
-    calls them proper nouns. A proper noun that is a census first name starts a name; the
-    proper nouns right after it that are census surnames continue it; an unknown proper noun
-    followed by a census surname ("priya patel") is a name too."""
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Everyday English: the spaCy model's own lemmatizer index (WordNet base forms) and its
+    stop words: what a capitalised word after a name must not be to count as a surname."""
+    table = _engine().nlp_engine.get_nlp("en").get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    words = {word for key in table.keys() for word in table[key] if "_" not in word}
+    return frozenset(words) | stop_words()
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    return frozenset(_engine().nlp_engine.get_nlp("en").Defaults.stop_words)
+
+
+CENSUS_COVERAGE = 90.0  # percent of people whose name is in the lists we use
+NAMING_TAGS = frozenset(("PROPN", "NOUN", "ADJ", "X"))
+SPOKEN_CONTRACTIONS = frozenset(
+    "whats thats theyre youre dont cant wont isnt arent wasnt werent hes shes ive id im youve weve theyve "
+    "didnt doesnt couldnt wouldnt shouldnt hasnt havent theres heres lets gonna wanna gotta kinda sorta yeah "
+    "yep nope uh um hmm mhm okay ok".split()
+)
+PLACES = frozenset(("GPE", "LOC", "FAC"))  # "San Francisco" is no Francisco
+FUNCTION_TAGS = frozenset("VERB AUX ADP DET PRON CCONJ SCONJ PART NUM".split())
+
+
+def _census_name_recognizer():
+    """Names the NER misses (most lower-case ones, many single first names). A census first
+    name that is no everyday word (COMMON_WORDS) and not used as a verb, pronoun, etc. starts
+    a name; the words right after it that are census surnames (or, capitalised, no English
+    word) continue it; in lower case a proper noun followed by a census surname ("priya
+    patel") is a name too."""
     from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-    class LowercaseNames(EntityRecognizer):
+    class CensusNames(EntityRecognizer):
         def load(self) -> None:
             census_names()
 
@@ -137,31 +192,76 @@ def _lowercase_name_recognizer():
             if PERSON not in entities or nlp_artifacts is None:
                 return []
             first, last = census_names()
+            english = english_words()
+
+            def surname(token) -> bool:
+                word = token.text.casefold()
+                return (token.text.isalpha() and not token.is_stop and token.pos_ not in FUNCTION_TAGS
+                        and (word in last or (token.text.istitle() and word not in english))
+                        and (word not in COMMON_WORDS or token.pos_ == "PROPN"))
+
             tokens = list(nlp_artifacts.tokens)
             results, i = [], 0
             while i < len(tokens):
                 token = tokens[i]
+                word = token.text.casefold()
                 following = tokens[i + 1] if i + 1 < len(tokens) else None
-                surname_next = (following is not None and following.pos_ == "PROPN" and following.text.islower()
-                                and following.text in last and token.text not in COMMON_WORDS)
-                if (token.pos_ == "PROPN" and token.text.islower() and token.text.isalpha() and not token.is_stop
-                        and (token.text in first or surname_next)):
-                    j = i + 1
-                    while (j < len(tokens) and j - i < 3 and tokens[j].pos_ == "PROPN" and tokens[j].text.islower()
-                           and tokens[j].text in last and not tokens[j].is_stop):
-                        j += 1
-                    end = tokens[j - 1].idx + len(tokens[j - 1].text)
-                    results.append(RecognizerResult(PERSON, token.idx, end, 0.6))
-                    i = j
-                else:
+                can_be_name = (token.text.isalpha() and not token.is_stop and word not in COMMON_WORDS
+                               and token.pos_ not in FUNCTION_TAGS and token.ent_type_ not in PLACES)
+                starts = can_be_name and (word in first or (token.pos_ == "PROPN" and token.text.islower()
+                                                            and following is not None and following.text.islower()
+                                                            and following.text in last and surname(following)))
+                if not starts:
                     i += 1
+                    continue
+                j = i + 1
+                while j < len(tokens) and j - i < 3 and surname(tokens[j]):
+                    j += 1
+                end = tokens[j - 1].idx + len(tokens[j - 1].text)
+                results.append(RecognizerResult(PERSON, token.idx, end, 0.6))
+                i = j
             return results
 
-    return LowercaseNames(supported_entities=[PERSON], name="lower-case names")
+    return CensusNames(supported_entities=[PERSON], name="census names")
+
+
+def _english_form(word: str, lemma: str, english: frozenset[str]) -> bool:
+    """The word, its lemma or its stem before a common suffix is English ("roaming")."""
+    stems = [word, lemma] + [word[: -len(end)] + add for end in ("ing", "ed", "er", "ers", "s", "es", "ly")
+                             if word.endswith(end) for add in ("", "e")]
+    return any(stem in english for stem in stems)
+
+
+def _unknown_word_recognizer():
+    """Organisations the NER misses ("Okta", "ADP", and in lower case "hubspot" and
+    "dentasoft"): a proper noun, or in lower case a noun (or what the tagger takes for one),
+    that is no English word, census name, sales acronym or place."""
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    class UnknownProperNouns(EntityRecognizer):
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            if ORG not in entities or nlp_artifacts is None:
+                return []
+            first, last = census_names()
+            english = english_words()
+            return [
+                RecognizerResult(ORG, t.idx, t.idx + len(t.text), 0.55)
+                for t in nlp_artifacts.tokens
+                if (t.pos_ == "PROPN" or (t.pos_ in NAMING_TAGS and t.text.islower())) and t.text.isalpha()
+                and len(t.text) > 2 and not _english_form(t.lower_, t.lemma_.casefold(), english)
+                and t.lower_ not in first and t.lower_ not in last and t.lower_ not in SPOKEN_CONTRACTIONS
+                and t.lower_ not in COMMON_WORDS and t.lower_ not in BUSINESS_TERMS and t.ent_type_ not in PLACES
+            ]
+
+    return UnknownProperNouns(supported_entities=[ORG], name="unknown proper nouns")
 
 
 def _recognizers() -> list:
-    """Our patterns as Presidio PatternRecognizers, plus spaCy's NER for people and orgs."""
+    """Our patterns as Presidio PatternRecognizers, plus spaCy's NER for people and orgs
+    and the census names for what the NER misses."""
     from presidio_analyzer import Pattern, PatternRecognizer
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -171,7 +271,7 @@ def _recognizers() -> list:
             return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
     recognizers: list = [SpacyRecognizer(supported_entities=[PERSON, ORG], ner_strength=0.85),
-                         _lowercase_name_recognizer()]
+                         _census_name_recognizer(), _unknown_word_recognizer()]
     for entity, rows in PATTERNS.items():
         for case_sensitive in (False, True):
             patterns = [Pattern(name, regex, score) for name, regex, score, cs in rows if cs is case_sensitive]
@@ -180,7 +280,6 @@ def _recognizers() -> list:
             kind = CardRecognizer if entity == CARD else PatternRecognizer
             recognizers.append(kind(
                 supported_entity=entity, name=f"{entity.lower()}{' cased' if case_sensitive else ''}", patterns=patterns,
-                context=ADDRESS_CONTEXT if entity == ADDRESS else None,
                 global_regex_flags=re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE,
             ))
     return recognizers
@@ -206,46 +305,73 @@ def name_words(name: str) -> list[str]:
             if len(w.strip(".'’")) > 1 and w.strip(".'’").casefold() not in ROLE_WORDS]
 
 
-def _org_words(text: str) -> str:
-    """The words after "from"/"with" in an introduction, up to the first function word."""
+def _leading(text: str, limit: int, keep) -> str:
+    """The first words of `text` while `keep(word)` holds, at most `limit`, up to the end
+    of the sentence."""
     kept = []
-    for word in text.split():
-        clean = word.strip(".,!?;:'’").casefold()
-        if not clean or clean in _STOP_AFTER:
+    for word in text.split()[:limit]:
+        clean = word.strip(".,!?;:")
+        if not clean or not keep(clean):
             break
-        kept.append(word.strip(".,!?;:"))
+        kept.append(clean)
+        if clean != word.rstrip():  # punctuation ends the phrase
+            break
     return " ".join(kept)
 
 
-def _aliases(org: str) -> set[str]:
-    """An organisation and its name without the legal suffix ("Acme Corp" -> "Acme")."""
+def _org_words(text: str) -> str:
+    """The company after "from"/"with" in an introduction: the capitalised words in written
+    text, up to three words before the first function word in speech-to-text text."""
+    if text[:1].isupper():
+        return _leading(text, 4, lambda w: w[:1].isupper() or w in ("&", "and", "of"))
+    return _leading(text, 3, lambda w: w.casefold() not in _STOP_AFTER and w.casefold() not in COMMON_WORDS)
+
+
+def _intro_name(text: str) -> str:
+    """The name after "this is" / "my name is": words that can be names, no everyday words."""
+    first, last = census_names()
+    english, stops = english_words(), stop_words()
+
+    def keep(word: str) -> bool:
+        w = word.casefold()
+        return (w not in _STOP_AFTER and w not in COMMON_WORDS and w not in stops
+                and (w in first or w in last or w not in english))
+
+    return _leading(text, 2, keep)
+
+
+def _aliases(org: str, account: bool = False) -> set[str]:
+    """An organisation, its name without the legal suffix ("Acme Corp" -> "Acme"), and its
+    first word when that is no English word ("Ferris Manufacturing" -> "Ferris") or, for
+    the account the call belongs to, no everyday word ("Riverside School District")."""
     words = org.split()
     names = {org}
     while words and words[-1].casefold().strip(",") in LEGAL_SUFFIXES:
         words = words[:-1]
         if words:
             names.add(" ".join(words))
+    head = words[0].casefold() if len(words) > 1 else ""
+    if head and head not in _STOP_AFTER and head not in stop_words() and head not in COMMON_WORDS and (
+            account or head not in english_words()):
+        names.add(words[0])
     return {n for n in names if n.casefold() not in ROLE_WORDS and len(n) > 1}
 
 
 @dataclass
 class CallNames:
-    """The names one call teaches, to find their lower-case mentions in every turn."""
+    """The names one call teaches, to find their mentions in every turn, in any case."""
 
     people: set[str] = field(default_factory=set)   # full names and single identifying words
     orgs: set[str] = field(default_factory=set)
     own_words: set[str] = field(default_factory=set)  # the salesperson's name words (kept)
     company: set[str] = field(default_factory=set)    # our own company and its aliases (kept)
 
-    def add_person(self, name: str, from_ner: bool = False) -> None:
+    def add_person(self, name: str) -> None:
         words = name_words(name)
         if not words:
             return
         self.people.add(" ".join(words))
-        for word in words:
-            # a single word alone only when it cannot be everyday English
-            if word not in COMMON_WORDS and not (from_ner and len(word) < 3):
-                self.people.add(word)
+        self.people.update(w for w in words if w not in COMMON_WORDS and len(w) > 2)
 
     def is_own_name(self, text: str) -> bool:
         words = name_words(text)
@@ -256,52 +382,65 @@ class CallNames:
         return any(folded == c or folded in c.split() or c in folded for c in self.company)
 
 
-def learn_names(call: Call, artifacts: list["NlpArtifacts"], company: str | None) -> CallNames:
-    """Names from the speaker labels, introductions and the NER over the whole call."""
+def _is_role(label: str) -> bool:
+    """'Front Desk', 'Homeowner', 'Speaker 2': a role, not a name."""
+    first, _ = census_names()
+    words = name_words(label)
+    return not words or all(w in english_words() and w not in first for w in words)
+
+
+def learn_names(call: Call, found: list[list["RecognizerResult"]], company: str | None) -> CallNames:
+    """Names from the speaker labels, introductions and what the recognisers found in any
+    turn of the call."""
     names = CallNames()
     rep = call.salesperson.speaker
     for own in (rep, call.meta.salesperson or ""):
         names.own_words.update(name_words(own))
     for speaker in call.speakers:
-        if speaker != rep:
+        if speaker != rep and not _is_role(speaker):
             names.add_person(speaker)
     introduced_company = ""
-    for turn, artifact in zip(call.turns, artifacts):
-        for match in _INTRO.finditer(turn.text):
-            org = _org_words(match["org"])
-            if turn.speaker == rep:
-                names.own_words.update(name_words(match["name"]))
+    for turn, results in zip(call.turns, found):
+        own_turn = turn.speaker == rep
+        intros = list(_INTRO.finditer(turn.text)) + (list(_REP_INTRO.finditer(turn.text)) if own_turn else [])
+        for match in intros:
+            name, org = _intro_name(match["name"]), _org_words(match["org"])
+            if own_turn:
+                names.own_words.update(name_words(name))
                 introduced_company = introduced_company or org
             else:
-                names.add_person(match["name"])
+                names.add_person(name)
                 names.orgs.update(_aliases(org) if org else ())
-        for match in _NAME_INTRO.finditer(turn.text):
-            if turn.speaker != rep:
-                names.add_person(_org_words(match["name"]) or match["name"])
-        for entity in artifact.entities:
-            if entity.label_ == PERSON:
-                names.add_person(entity.text, from_ner=True)
-            elif entity.label_ == ORG and entity.text[:1].isupper():
-                names.orgs.update(_aliases(entity.text))
+        for match in (*_NAME_INTRO.finditer(turn.text), *_SPEAKING.finditer(turn.text)):
+            name = _intro_name(match["name"])
+            if own_turn:
+                names.own_words.update(name_words(name))
+            else:
+                names.add_person(name)
+        for result in results:
+            said = turn.text[result.start:result.end]
+            if result.entity_type == PERSON:
+                names.add_person(said)
+            elif result.entity_type == ORG:
+                names.orgs.update(_aliases(said))
     if call.meta.account:
-        names.orgs.update(_aliases(call.meta.account))
+        names.orgs.update(_aliases(call.meta.account, account=True))
     own = company or introduced_company
     if own:
         names.company = {a.casefold() for a in _aliases(own)}
-    names.orgs = {o for o in names.orgs if not names.is_own_company(o)}
+    names.orgs = {o for o in names.orgs if not names.is_own_company(o) and not names.is_own_name(o)}
     names.people -= names.own_words
     return names
 
 
-def _known(entity: str, values: Iterable[str]):
-    """A per-call recogniser for names learned from the call, matched in any case."""
+def _known(entity: str, values: Iterable[str]) -> list:
+    """A per-call recogniser for the names learned from the call, matched in any case."""
     from presidio_analyzer import PatternRecognizer
 
-    values = sorted(set(values), key=lambda v: (-len(v), v))
     if not values:
-        return None
-    return PatternRecognizer(supported_entity=entity, name=f"known {entity.lower()}", deny_list=values,
-                             deny_list_score=0.85)
+        return []
+    return [PatternRecognizer(supported_entity=entity, name=f"known {entity.lower()}",
+                              deny_list=sorted(values, key=lambda v: (-len(v), v)), deny_list_score=0.85)]
 
 
 # --- redaction ------------------------------------------------------------------------------
@@ -324,7 +463,7 @@ class Redactor:
 
     def find(self, calls: list[Call]) -> list[list[list["RecognizerResult"]]]:
         """Per call, per turn: what to mask. All turns of all calls go through spaCy in one
-        streamed pass; each call's names are learned before its turns are searched."""
+        streamed pass; the names found anywhere in a call are then searched in all its turns."""
         engine = _engine()
         texts = [turn.text for call in calls for turn in call.turns]
         parsed = [artifact for _, artifact in engine.nlp_engine.process_batch(texts, "en", batch_size=64)]
@@ -334,26 +473,42 @@ class Redactor:
             artifacts = parsed[position:position + len(call.turns)]
             position += len(call.turns)
             company = self.company or {k.casefold(): v for k, v in call.meta.extra}.get("company")
-            names = learn_names(call, artifacts, company)
-            ad_hoc = [r for r in (_known(PERSON, names.people), _known(ORG, names.orgs) if self.orgs else None) if r]
-            found.append([
-                self._spans(engine.analyze(turn.text, "en", entities=self.entities, nlp_artifacts=artifact,
-                                           ad_hoc_recognizers=ad_hoc, score_threshold=THRESHOLD), turn.text, names)
+            first_pass = [
+                [r for r in engine.analyze(turn.text, "en", entities=self.entities, nlp_artifacts=artifact,
+                                           score_threshold=THRESHOLD) if _plausible(r, turn.text)]
                 for turn, artifact in zip(call.turns, artifacts)
+            ]
+            names = learn_names(call, first_pass, company)
+            known = _known(PERSON, names.people) + (_known(ORG, names.orgs) if self.orgs else [])
+            found.append([
+                self._spans(results + [r for k in known for r in k.analyze(turn.text, self.entities)], turn.text, names)
+                for turn, results in zip(call.turns, first_pass)
             ])
         return found
 
     def _spans(self, results: list["RecognizerResult"], text: str, names: CallNames) -> list["RecognizerResult"]:
-        """What to mask, without what we keep (our salesperson, our company)."""
+        """What to mask, as non-overlapping spans in text order: without our salesperson
+        and our company, a person's name reaching over the surname after it; where spans
+        overlap, one span covers both, named by the higher score."""
+        from presidio_analyzer import RecognizerResult
+
         kept = []
         for r in results:
             said = text[r.start:r.end]
-            if r.entity_type == PERSON and (names.is_own_name(said) or not name_words(said)):
+            if r.entity_type in (PERSON, ORG) and (names.is_own_name(said) or names.is_own_company(said)):
                 continue
-            if r.entity_type == ORG and (names.is_own_company(said) or said.casefold() in ROLE_WORDS):
-                continue
-            kept.append(r)
-        return sorted(kept, key=lambda r: (r.start, r.end, r.entity_type))
+            kept.append(_with_surname(r, text) if r.entity_type == PERSON else r)
+        kept.sort(key=lambda r: (r.start, -r.end, -r.score, r.entity_type))
+        merged: list[RecognizerResult] = []
+        for r in kept:
+            last = merged[-1] if merged else None
+            if last is not None and r.start < last.end:
+                best = last if last.score >= r.score else r
+                merged[-1] = RecognizerResult(best.entity_type, last.start, max(last.end, r.end), max(last.score, r.score),
+                                              best.analysis_explanation, best.recognition_metadata)
+            else:
+                merged.append(r)
+        return merged
 
     def redact_calls(self, calls: list[Call]) -> list[Call]:
         """The calls with every personal detail masked (module docstring)."""
@@ -369,6 +524,40 @@ class Redactor:
         if self.orgs and meta.account:
             meta = dataclasses.replace(meta, account=pseudonym("account", meta.account))
         return dataclasses.replace(call, meta=meta, turns=turns)
+
+
+_NEXT_WORD = re.compile(r"\s+([^\W\d_][\w'’-]*)")
+
+
+def _with_surname(result: "RecognizerResult", text: str) -> "RecognizerResult":
+    """"Diane" found, "Diane Okafor" said: the span takes the word after it when that is a
+    census surname or, capitalised, no English word."""
+    from presidio_analyzer import RecognizerResult
+
+    match = _NEXT_WORD.match(text, result.end)
+    if not match:
+        return result
+    word = match[1].casefold()
+    _, last = census_names()
+    if word in COMMON_WORDS or word in stop_words() or not (word in last or (match[1].istitle() and word not in english_words())):
+        return result
+    return RecognizerResult(result.entity_type, result.start, match.end(1), result.score,
+                            result.analysis_explanation, result.recognition_metadata)
+
+
+def _plausible(result: "RecognizerResult", text: str) -> bool:
+    """Not what the recognisers are known to take wrongly for a name or an organisation."""
+    said = text[result.start:result.end]
+    words = said.casefold().split()
+    if result.entity_type == PERSON:
+        return not all(w in COMMON_WORDS or w in stop_words() for w in name_words(said))  # "Bill me", "Will"
+    if result.entity_type == ORG:
+        from_ner = result.recognition_metadata.get(result.RECOGNIZER_NAME_KEY) == "SpacyRecognizer"
+        if said.casefold() in BUSINESS_TERMS or said.casefold() in ROLE_WORDS:
+            return False
+        # lower-case "sec", "life": the NER guessing at everyday words
+        return not (from_ner and said.islower() and all(w in english_words() for w in words))
+    return True
 
 
 def mask(text: str, results: list["RecognizerResult"]) -> str:
