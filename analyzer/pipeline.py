@@ -466,15 +466,19 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
 def _redact_isolated(redactor: Redactor, calls: list[Call], problems: list[list[InputError]],
                      readable: list[int]) -> list[tuple[int, Call]]:
     """Redact a batch together; if that fails, call by call. A call that cannot be redacted
-    is not analysed: nothing unredacted may reach an output."""
+    is not analysed: nothing unredacted may reach an output. A file whose name names a
+    customer is known by a pseudonym from here on (redact.py), in its warnings too."""
     try:
-        return list(zip(readable, redactor.redact_calls(calls)))
+        redacted = redactor.redact_calls(calls)
     except Exception as err:
         if len(calls) == 1:
             problems[readable[0]].append(InputError(calls[0].source, "E199", f"redaction: {type(err).__name__}"))
             return []
         return [kept for index, call in zip(readable, calls)
                 for kept in _redact_isolated(redactor, [call], problems, [index])]
+    for index, call in zip(readable, redacted):  # warnings name the file as the outputs do
+        problems[index] = [InputError(call.source, p.code, p.detail) for p in problems[index]]
+    return list(zip(readable, redacted))
 
 
 def check_output_folder(out: Path) -> None:

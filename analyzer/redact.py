@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from analyzer.model import Call, Turn
@@ -388,6 +389,11 @@ class CallNames:
         self.people.add(" ".join(words))
         self.people.update(w for w in words if w not in COMMON_WORDS and len(w) > 2)
 
+    def named_in(self, value: str) -> bool:
+        """A customer's name is a word of `value` (a file name, a call id, an account)."""
+        words = set(re.findall(r"[^\W\d_]+", value.casefold()))
+        return any(" " not in name and name in words for name in self.people)
+
     def is_own_name(self, text: str) -> bool:
         words = name_words(text)
         return bool(words) and all(w in self.own_words for w in words) and not any(w in self.people for w in words)
@@ -481,13 +487,13 @@ class Redactor:
     def entities(self) -> list[str]:
         return [PERSON, EMAIL, PHONE, CARD, ADDRESS] + ([ORG] if self.orgs else [])
 
-    def find(self, calls: list[Call]) -> list[list[list["RecognizerResult"]]]:
+    def find(self, calls: list[Call]) -> list["Found"]:
         """Per call, per turn: what to mask. All turns of all calls go through spaCy in one
         streamed pass; the names found anywhere in a call are then searched in all its turns."""
         engine = _engine()
         texts = [turn.text for call in calls for turn in call.turns]
         parsed = [artifact for _, artifact in engine.nlp_engine.process_batch(texts, "en", batch_size=64)]
-        found: list[list[list["RecognizerResult"]]] = []
+        found: list[Found] = []
         position = 0
         for call in calls:
             artifacts = parsed[position:position + len(call.turns)]
@@ -501,10 +507,10 @@ class Redactor:
             ]
             names = learn_names(call, first_pass, company)
             known = _known(PERSON, names.people) + (_known(ORG, names.orgs) if self.orgs else [])
-            found.append([
+            found.append(Found(names, [
                 self._spans(results + [r for k in known for r in k.analyze(turn.text, self.entities)], turn.text, names)
                 for turn, results in zip(call.turns, first_pass)
-            ])
+            ]))
         return found
 
     def _spans(self, results: list["RecognizerResult"], text: str, names: CallNames) -> list["RecognizerResult"]:
@@ -518,7 +524,7 @@ class Redactor:
             said = text[r.start:r.end]
             if r.entity_type in (PERSON, ORG) and (names.is_own_name(said) or names.is_own_company(said)):
                 continue
-            kept.append(_with_surname(r, text) if r.entity_type == PERSON else _with_trade(r, text))
+            kept.append(_whole_name(r, text) if r.entity_type == PERSON else _with_trade(r, text))
         kept.sort(key=lambda r: (r.start, -r.end, -r.score, r.entity_type))
         merged: list[RecognizerResult] = []
         for r in kept:
@@ -533,36 +539,62 @@ class Redactor:
 
     def redact_calls(self, calls: list[Call]) -> list[Call]:
         """The calls with every personal detail masked (module docstring)."""
-        return [self._apply(call, spans) for call, spans in zip(calls, self.find(calls))]
+        return [self._apply(call, found) for call, found in zip(calls, self.find(calls))]
 
-    def _apply(self, call: Call, found: list[list["RecognizerResult"]]) -> Call:
+    def _apply(self, call: Call, found: "Found") -> Call:
         labels = pseudonyms(call)
         turns = tuple(
             Turn(labels.get(turn.speaker, turn.speaker), mask(turn.text, results), turn.start, turn.end)
-            for turn, results in zip(call.turns, found)
+            for turn, results in zip(call.turns, found.turns)
         )
-        meta = call.meta
-        if self.orgs and meta.account:
+        meta, source = call.meta, call.source
+        # "2026-09-05_okafor-household.txt": the file (or call id) would name the customer
+        if found.names.named_in(source):
+            source = pseudonym("file", source) + PurePosixPath(source).suffix
+        if found.names.named_in(meta.call_id):
+            meta = dataclasses.replace(meta, call_id=pseudonym("call", meta.call_id))
+        if meta.account and (self.orgs or found.names.named_in(meta.account)):
             meta = dataclasses.replace(meta, account=pseudonym("account", meta.account))
-        return dataclasses.replace(call, meta=meta, turns=turns)
+        return dataclasses.replace(call, source=source, meta=meta, turns=turns)
+
+
+@dataclass
+class Found:
+    """What one call taught and, per turn, what to mask in it."""
+
+    names: CallNames
+    turns: list[list["RecognizerResult"]]
 
 
 _NEXT_WORD = re.compile(r"\s+([^\W\d_][\w'’-]*)")
 
 
-def _with_surname(result: "RecognizerResult", text: str) -> "RecognizerResult":
-    """"Diane" found, "Diane Okafor" said: the span takes the word after it when that is a
-    census surname or, capitalised, no English word."""
+_PREVIOUS_WORD = re.compile(r"([^\W\d_][\w'’-]*)\s+$")
+
+
+def _whole_name(result: "RecognizerResult", text: str) -> "RecognizerResult":
+    """"Okafor" found, "Ada Okafor" said; "Diane" found, "Diane Okafor" said: a person's
+    span takes the census first name before it and the census surname after it (or,
+    capitalised, a word that is no English word)."""
     from presidio_analyzer import RecognizerResult
 
-    match = _NEXT_WORD.match(text, result.end)
-    if not match:
+    first, last = census_names()
+
+    def name_like(word: str, census: frozenset[str]) -> bool:
+        folded = word.casefold()
+        return (folded not in COMMON_WORDS and folded not in stop_words()
+                and (folded in census or (word.istitle() and folded not in english_words())))
+
+    start, end = result.start, result.end
+    before = _PREVIOUS_WORD.search(text, 0, start)
+    if before and name_like(before[1], first):
+        start = before.start(1)
+    after = _NEXT_WORD.match(text, end)
+    if after and name_like(after[1], last):
+        end = after.end(1)
+    if (start, end) == (result.start, result.end):
         return result
-    word = match[1].casefold()
-    _, last = census_names()
-    if word in COMMON_WORDS or word in stop_words() or not (word in last or (match[1].istitle() and word not in english_words())):
-        return result
-    return RecognizerResult(result.entity_type, result.start, match.end(1), result.score,
+    return RecognizerResult(result.entity_type, start, end, result.score,
                             result.analysis_explanation, result.recognition_metadata)
 
 

@@ -85,7 +85,8 @@ def evaluate(redactor: Redactor | None = None, path: Path = EVAL_SET) -> dict:
         for group in groups:
             counts.setdefault(group, Counter())[key] += n
 
-    for (row, call, gold), results in zip(rows, found):
+    for (row, call, gold), call_found in zip(rows, found):
+        results = call_found.turns
         groups_of_call = [f"split:{row['split']}", f"style:{row['style']}"]
         for turn, spans, turn_results in zip(call.turns, gold, results):
             masked = set()

@@ -147,21 +147,21 @@ def test_redact_evaluation_markup(marked, text, spans):
 
 
 NAMES = ["Marcus", "Whitmore", "Helen", "Okafor", "Priya", "Patel", "janet", "Brightline", "Kestrel", "Hartwell",
-         "marcus.whitmore@brightline.com", "415-555-0199", "4111 1111 1111 1111", "2200 Mission Street", "Zanele"]
+         "marcus.whitmore@brightline.com", "415-555-0199", "4111 1111 1111 1111", "2200 Mission Street", "Zanele", "Ada"]
 
 
 def test_redact_reaches_every_output(tmp_path):
-    """A call full of names, its follow-up (the ledger, commitments.csv) and a one-speaker
-    file (errors.csv): no name, number or address in any file the run writes, the cache
-    included; the salesperson's own name stays."""
+    """A call full of names, its follow-up (the ledger, commitments.csv), a one-speaker file
+    (errors.csv) and files named after customers: no name, number or address in any file
+    the run writes, the cache included; the salesperson's own name stays."""
     folder = tmp_path / "calls"
     folder.mkdir()
     (folder / "manifest.csv").write_text(
         "file,call_id,date,salesperson,account\n"
-        "first.txt,c1,2026-09-01,Dana Whitfield,Brightline Logistics\n"
+        "2026-09-01_whitmore.txt,c1,2026-09-01,Dana Whitfield,Brightline Logistics\n"
         "second.txt,c2,2026-09-20,Dana Whitfield,Brightline Logistics\n"
     )
-    (folder / "first.txt").write_text(
+    (folder / "2026-09-01_whitmore.txt").write_text(
         "Dana Whitfield: Hi, this is Dana from Harbor Freight Systems. Is this Marcus Whitmore?\n"
         "Marcus Whitmore: Yes. Helen Okafor from finance is here. We left Kestrel Freight; Hartwell & Sons advised us.\n"
         "Dana Whitfield: Thanks Marcus. Definitely, guaranteed, trust me, it works for every fleet. "
@@ -176,6 +176,7 @@ def test_redact_reaches_every_output(tmp_path):
         "Dana Whitfield: great i sent it to priya too as promised last time\n"
     )
     (folder / "lonely.txt").write_text("Zanele: hello? is anyone there?\nZanele: I'll try again later.\n")
+    (folder / "okafor-call.txt").write_text("Rep: Hi, this is Sam from Clearpath. Is this Mrs Okafor?\nCustomer: Yes, Ada Okafor.\n")
     out = tmp_path / "out"
     analyze_folder(folder, out, analyzer=Analyzer(), redact=True, redact_orgs=True)
     files = [p for p in out.rglob("*") if p.is_file()]
@@ -185,7 +186,7 @@ def test_redact_reaches_every_output(tmp_path):
     for path in files:
         text = path.read_text(encoding="utf-8").casefold()
         for name in NAMES:
-            assert name.casefold() not in text, (path.name, name)
+            assert not re.search(rf"\b{re.escape(name.casefold())}\b", text), (path.name, name)
     flagged = (out / "flagged_excerpts.csv").read_text(encoding="utf-8")
     assert "[person]" in flagged and "Dana Whitfield" in flagged
     assert "E107" in (out / "errors.csv").read_text(encoding="utf-8")
