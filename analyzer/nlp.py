@@ -48,7 +48,7 @@ def ner_engine():
         },
     }
     engine = NlpEngineProvider(nlp_configuration=config).create_engine()
-    engine.get_nlp("en").disable_pipe("parser")  # nothing we use needs the syntax; a third of the time
+    engine.get_nlp("en").disable_pipe("parser")  # nothing we use needs the syntax: a third of the time
     return engine
 
 

@@ -11,9 +11,9 @@ What counts (leakage, not labelling):
              whatever mask covers it;
   precision  a masked span is right when it overlaps a marked span; per type by the mask
              the redactor chose.
-Run with `--orgs` off too, organisations are then not expected.
+With --no-orgs (plain --redact) organisations are neither expected nor allowed to be masked.
 
-    python models/eval_redaction.py            # prints the table, writes models/redaction_metrics.json
+    python models/eval_redaction.py     # both modes: prints the tables, writes models/redaction_metrics.json
 """
 from __future__ import annotations
 
@@ -101,7 +101,8 @@ def evaluate(redactor: Redactor | None = None, path: Path = EVAL_SET) -> dict:
                 if not hit:
                     misses.append(f"{row['split']} {row['id']} {entity}: {turn.text[start:end]!r} in {turn.text!r}")
             for r in turn_results:
-                right = any(r.start < end and start < r.end for start, end, _ in spans)
+                right = any(r.start < end and start < r.end for start, end, entity in spans
+                            if redactor.orgs or entity != ORG)  # without --redact-orgs an org should stay
                 add(["overall", r.entity_type, *groups_of_call], "masked")
                 add(["overall", r.entity_type, *groups_of_call], "right", int(right))
                 if not right:
@@ -118,19 +119,19 @@ def evaluate(redactor: Redactor | None = None, path: Path = EVAL_SET) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--no-orgs", action="store_true", help="evaluate --redact without --redact-orgs")
     parser.add_argument("--show", choices=("dev", "holdout"), help="list the misses and false masks of one split")
     args = parser.parse_args()
-    result = evaluate(Redactor(orgs=not args.no_orgs))
-    print(f"{'group':<16}{'spans':>7}{'recall':>8}{'masked':>8}{'precision':>10}")
-    for group, m in result["table"].items():
-        print(f"{group:<16}{m['spans']:>7}{m['recall'] or '':>8}{m['masked']:>8}{m['precision'] or '':>10}")
-    if args.show:
-        print("\nmissed:", *(m for m in result["misses"] if m.startswith(args.show)), sep="\n  ")
-        print("\nmasked wrongly:", *(m for m in result["false_masks"] if m.startswith(args.show)), sep="\n  ")
-    if not args.no_orgs:
-        METRICS.write_text(json.dumps({k: v for k, v in result.items() if k in ("orgs", "calls", "table")},
-                                      indent=2) + "\n", "utf-8")
+    written = {}
+    for orgs in (True, False):
+        result = evaluate(Redactor(orgs=orgs))
+        print(f"\n--redact{'-orgs' if orgs else ''}\n{'group':<16}{'spans':>7}{'recall':>8}{'masked':>8}{'precision':>10}")
+        for group, m in result["table"].items():
+            print(f"{group:<16}{m['spans']:>7}{m['recall'] or '':>8}{m['masked']:>8}{m['precision'] or '':>10}")
+        if args.show:
+            print("\nmissed:", *(m for m in result["misses"] if m.startswith(args.show)), sep="\n  ")
+            print("\nmasked wrongly:", *(m for m in result["false_masks"] if m.startswith(args.show)), sep="\n  ")
+        written["redact_orgs" if orgs else "redact"] = {"calls": result["calls"], "table": result["table"]}
+    METRICS.write_text(json.dumps(written, indent=2) + "\n", "utf-8")
 
 
 if __name__ == "__main__":
