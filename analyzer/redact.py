@@ -1,23 +1,23 @@
 """--redact: no personal data in any output. Applied to the calls as they are read, so every
 export derived from them (excerpts, context, explanations, annotations, ledger, cache,
-report) carries only masks.
+report, errors) carries only masks.
 
-What is masked, by Presidio recognisers over one spaCy parse per turn (nlp.py):
-  - customers' speaker labels everywhere: "Customer 1", "Customer 2" in order of speaking;
-  - people named in speech, as `[person]`: spaCy's PERSON entities, plus the names this call
-    teaches -- customers' labels, people who introduce themselves ("my name is ...", "this is
-    ... from"), and every name the NER found once, so its lower-case mentions in
-    speech-to-text text are caught too (NER alone misses most lower-case names);
+One Presidio analyser with only our recognisers, over one spaCy parse per turn (nlp.py):
+  - customers' speaker labels become "Customer 1", "Customer 2" in order of speaking;
+  - people named in speech become `[person]`: spaCy's PERSON entities; census first names
+    and surnames for what the NER misses (most lower-case names); titles ("Mrs Okafor");
+    and every name the call teaches -- customers' labels, introductions ("my name is ...",
+    "this is ... from"), any name found in any turn -- matched in any case in all turns;
   - e-mail addresses (also spoken: "jo dot smith at acme dot com"), phone numbers, payment
-    card numbers (Luhn-checked), street addresses, as `[email]`, `[phone]`, `[card]`,
-    `[address]`;
-  - with `orgs`, organisations other than our own, as `[org]` (and the account name in the
-    account column becomes a stable pseudonym "account-<hash>").
+    card numbers (Luhn-checked), street addresses become `[email]`, `[phone]`, `[card]`,
+    `[address]` (the patterns below, as Presidio PatternRecognizers);
+  - with `orgs`, organisations other than our own become `[org]`, the account a stable
+    pseudonym; an account, file name or call id that names a customer becomes one anyway.
 
 Kept on purpose: the salesperson's speaker label and name (rep_scores names the
 salesperson by design; masking the same name in the excerpts would protect nothing), and,
-with `orgs`, our own company -- the `company` given (manifest column or --company), else
-the company the salesperson introduces themselves with ("this is Dana from Harbor
+with `orgs`, our own company -- the `company` given (--company or the manifest's column),
+else the company the salesperson introduces themselves with ("this is Dana from Harbor
 Freight")."""
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ from analyzer.model import Call, Turn
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, RecognizerResult
-    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 PERSON, ORG = "PERSON", "ORGANIZATION"
 EMAIL, PHONE, CARD, ADDRESS = "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "STREET_ADDRESS"
@@ -136,7 +135,7 @@ DEPARTMENTS = frozenset(
 _SPEAKING = re.compile(rf"\b(?P<name>{_NAME}) speaking\b", re.IGNORECASE)
 _STOP_AFTER = frozenset(
     "and but so how i we you it this that here there today um uh just calling about on in for to the a an is "
-    "was are who what yeah okay well am again again, can could would will".split()
+    "was are who what yeah okay well am again can could would will".split()
 )
 
 
@@ -417,13 +416,19 @@ def learn_names(call: Call, found: list[list["RecognizerResult"]], company: str 
     rep = call.salesperson.speaker
     for own in (rep, call.meta.salesperson or ""):
         names.own_words.update(name_words(own))
+    customer_words: set[str] = set()
     for speaker in call.speakers:
         if speaker != rep and not _is_role(speaker):
             names.add_person(speaker)
+            customer_words.update(name_words(speaker))
     introduced_company = ""
+    rep_turns = 0
     for turn, results in zip(call.turns, found):
         own_turn = turn.speaker == rep
-        intros = list(_INTRO.finditer(turn.text)) + (list(_REP_INTRO.finditer(turn.text)) if own_turn else [])
+        rep_turns += own_turn
+        # a bare "Ben Hart from Orbit Payroll" is the salesperson's introduction only at the start
+        opening = own_turn and rep_turns <= 2
+        intros = list(_INTRO.finditer(turn.text)) + (list(_REP_INTRO.finditer(turn.text)) if opening else [])
         for match in intros:
             name, org = _intro_name(match["name"]), _org_words(match["org"])
             if own_turn:
@@ -455,7 +460,7 @@ def learn_names(call: Call, found: list[list["RecognizerResult"]], company: str 
     if own:
         names.company = {a.casefold() for a in _aliases(own)}
     names.orgs = {o for o in names.orgs if not names.is_own_company(o) and not names.is_own_name(o)}
-    names.people -= names.own_words
+    names.people -= names.own_words - customer_words  # a customer who shares the name is masked
     return names
 
 

@@ -66,6 +66,9 @@ def test_redact_patterns(text, expected):
         # the salesperson's introduced name stays, though the label is not a name
         ([("spk_0", "hi this is jake from ironclad"), ("spk_1", "hey jake")], "spk_0",
          [("spk_0", "hi this is jake from ironclad"), ("Customer 1", "hey jake")]),
+        # a customer who shares the salesperson's first name: the name is masked (the safe side)
+        ([("Dana Whitfield", "Hi, this is Dana."), ("Dana Lee", "dana here")], "Dana Whitfield",
+         [("Dana Whitfield", "Hi, this is [person]."), ("Customer 1", "[person] here")]),
         # no pseudonym takes the salesperson's own label
         ([("Customer 1", "Hello, who is this?"), ("Jo", "Jo here.")], "Customer 1",
          [("Customer 1", "Hello, who is this?"), ("Customer 2", "[person] here.")]),
