@@ -68,7 +68,17 @@ def analyze(
     settings_file: Optional[Path] = typer.Option(None, "--settings", help="JSON settings (thresholds, bars)."),
     max_file_mb: float = typer.Option(50.0, help="Refuse transcript files larger than this (MB)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
-    redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
+    redact: bool = typer.Option(
+        False, "--redact", help="Mask personal data in every output: customers' names and speaker labels, names said "
+        "in speech, e-mails, phone and card numbers, street addresses (the salesperson's own name stays)."
+    ),
+    redact_orgs: bool = typer.Option(
+        False, "--redact-orgs", help="With --redact (implied): also mask organisations other than our own."
+    ),
+    company: Optional[str] = typer.Option(
+        None, "--company", help="Our own company, kept by --redact-orgs (default: the manifest's company column, "
+        "else the company the salesperson introduces themselves with)."
+    ),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Analyse every call again instead of reusing what an earlier run into --out "
@@ -122,7 +132,8 @@ def analyze(
     try:
         summary = analyze_folder(
             folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact,
+            redact_orgs=redact_orgs, company=company, csv_bom=excel,
             use_cache=not no_cache, workers=workers, engine=engine, ray_address=ray_address,
         )
     except OutputError as err:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.errors import InputError
 from analyzer.ingest import DEFAULT_MAX_FILE_MB
 from analyzer.memory import steady_allocator
+from analyzer.redact import Redactor
 
 if TYPE_CHECKING:
     from analyzer.cache import CallRecord
@@ -42,7 +43,7 @@ class ReadOptions:
     folder: Path
     reps: tuple[str, ...] = ()
     max_file_mb: float = DEFAULT_MAX_FILE_MB
-    redact: bool = False
+    redactor: Redactor | None = None  # --redact: mask personal data as calls are read
     manifest_source: str = ""
 
 

@@ -32,7 +32,7 @@ from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
 from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
-from analyzer.redact import redact_call
+from analyzer.redact import Redactor, redact_speaker_detail
 from analyzer.score import score_call, with_ledger
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
@@ -272,6 +272,8 @@ def analyze_folder(
     on_problem: Callable[[InputError], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     redact: bool = False,
+    redact_orgs: bool = False,
+    company: str | None = None,
     csv_bom: bool = False,
     use_cache: bool = True,
     workers: int = 1,
@@ -279,7 +281,10 @@ def analyze_folder(
     ray_address: str | None = None,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`.
-    `redact` masks e-mails, phone and card numbers and street addresses in every output;
+    `redact` masks people's names (customers' speaker labels and names said in speech),
+    e-mails, phone and card numbers and street addresses in every output; `redact_orgs` also
+    masks organisations other than our own (`company`, else the one the salesperson
+    introduces themselves with) and implies `redact` (analyzer/redact.py);
     `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel). Calls an earlier run
     into the same `out` already analysed with the same model and settings come from its
     cache (`use_cache`), so an interrupted run continues and an unchanged rerun is quick.
@@ -310,9 +315,12 @@ def analyze_folder(
     context = {
         "version": version("loyalty-analyzer"), "format": OUTPUT_FORMAT, "model": analyzer.description(),
         "thresholds": analyzer.thresholds, "settings": dataclasses.asdict(analyzer.settings),
-        "reps": list(reps), "redact": redact,
+        "reps": list(reps), "redact": redact or redact_orgs, "redact_orgs": redact_orgs, "company": company,
     }
-    options = ReadOptions(folder, tuple(reps), max_file_mb, redact, loaded.source if loaded else "")
+    redactor = Redactor(orgs=redact_orgs, company=company) if redact or redact_orgs else None
+    if redactor:
+        redactor.prepare()  # the NER model is installed: fail the run now, not every file
+    options = ReadOptions(folder, tuple(reps), max_file_mb, redactor, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     seen: set[str] = set()
     keys: set[str] = set()
@@ -408,7 +416,8 @@ def analyze_folder(
             "model": analyzer.description(),
             "thresholds": analyzer.thresholds,
             "settings": dataclasses.asdict(analyzer.settings),
-            "options": {"redact": redact, "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
+            "options": {"redact": redact or redact_orgs, "redact_orgs": redact_orgs, "company": company,
+                        "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
             "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds,
                     **({"ray_nodes": nodes} if engine == "ray" else {})},
         }
@@ -432,8 +441,9 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
             with times.stage("ingest"):
                 call, warnings = read_call(options.folder / job.relative, options.folder, manifest, options.reps,
                                            options.max_file_mb, data=job.data)
-                call = redact_call(call) if options.redact else call
         except InputError as err:
+            if options.redactor:  # the detail may quote a customer's speaker label
+                err = InputError(err.path, err.code, redact_speaker_detail(err.code, err.detail))
             problems[index].append(err)
         except Exception as err:  # a bug must not cost the rest of the batch
             problems[index].append(InputError(job.relative, "E199", type(err).__name__))
@@ -441,6 +451,10 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
             calls.append(call)
             readable.append(index)
             problems[index].extend(warnings)
+    if options.redactor and calls:
+        with times.stage("redact"):
+            kept = _redact_isolated(options.redactor, calls, problems, readable)
+        readable, calls = [index for index, _ in kept], [call for _, call in kept]
     records: list[CallRecord | None] = [None] * len(jobs)
     index_of = {call.source: index for index, call in zip(readable, calls)}
 
@@ -457,6 +471,24 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
                 history_of(result), [(w.code, w.detail) for w in problems[index]],
             )
     return BatchResult(records, problems, times.as_dict())
+
+
+def _redact_isolated(redactor: Redactor, calls: list[Call], problems: list[list[InputError]],
+                     readable: list[int]) -> list[tuple[int, Call]]:
+    """Redact a batch together; if that fails, call by call. A call that cannot be redacted
+    is not analysed: nothing unredacted may reach an output. A file whose name names a
+    customer is known by a pseudonym from here on (redact.py), in its warnings too."""
+    try:
+        redacted = redactor.redact_calls(calls)
+    except Exception as err:
+        if len(calls) == 1:
+            problems[readable[0]].append(InputError(calls[0].source, "E199", f"redaction: {type(err).__name__}"))
+            return []
+        return [kept for index, call in zip(readable, calls)
+                for kept in _redact_isolated(redactor, [call], problems, [index])]
+    for index, call in zip(readable, redacted):  # warnings name the file as the outputs do
+        problems[index] = [InputError(call.source, p.code, p.detail) for p in problems[index]]
+    return list(zip(readable, redacted))
 
 
 def check_output_folder(out: Path) -> None:
