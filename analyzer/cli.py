@@ -41,6 +41,7 @@ def analyze(
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
     redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
+    parquet: bool = typer.Option(False, "--parquet", help="Also write each table as Parquet (typed columns) beside its CSV."),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Analyse every call again instead of reusing what an earlier run into --out "
         "analysed with the same model and settings (an interrupted run continues by default)."
@@ -89,7 +90,7 @@ def analyze(
     try:
         summary = analyze_folder(
             folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel, parquet=parquet,
             use_cache=not no_cache, workers=workers, engine=engine, ray_address=ray_address,
         )
     except OutputError as err:
