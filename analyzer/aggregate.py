@@ -7,13 +7,12 @@ Computed with pandas from one small frame of the calls' rule scores (`score_fram
 per call, a column per rule), never from the flagged rows."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from analyzer.export.tables import typed
+from analyzer.export.tables import python_round, typed
 from analyzer.model import ScoredCall
 from analyzer.score import RULES
 from analyzer.settings import Settings
@@ -36,12 +35,6 @@ def score_frame(calls: Iterable[ScoredCall]) -> pd.DataFrame:
         [{s.rule: s.score for s in c.scores} for c in calls], columns=list(RULES), index=frame.index
     ).astype("float64")
     return pd.concat([frame, scores], axis=1)
-
-
-def _python_round(values: pd.Series, digits: int) -> pd.Series:
-    """Python's round (to the nearest decimal of the float's exact value), not numpy's
-    scale-and-rint, which can land on the other side of a half: the CSVs keep their digits."""
-    return values.map(functools.partial(round, ndigits=digits))
 
 
 def _trend(scored: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -71,8 +64,8 @@ def aggregate(calls: pd.DataFrame, by: str, settings: Settings) -> pd.DataFrame:
     rows = stats.reindex(every_rule).join(per_group, on=by)
     rows["applicable_calls"] = rows["applicable_calls"].fillna(0)
     enough = rows["applicable_calls"] >= settings.min_calls
-    rows["mean_score"] = _python_round(rows["total"] / rows["applicable_calls"], 1)
-    rows["consistency"] = _python_round(rows["met"] / rows["applicable_calls"], 2)
-    rows["trend_per_30_days"] = _python_round(_trend(scored, [by, "rule"]).reindex(every_rule).where(enough), 1)
+    rows["mean_score"] = python_round(rows["total"] / rows["applicable_calls"], 1)
+    rows["consistency"] = python_round(rows["met"] / rows["applicable_calls"], 2)
+    rows["trend_per_30_days"] = python_round(_trend(scored, [by, "rule"]).reindex(every_rule).where(enough), 1)
     rows["status"] = np.where(enough, "ok", "not enough calls")
     return typed(rows.reset_index(), GROUPS[by])

@@ -202,12 +202,11 @@ def review(
         in_force = {**PATTERN_THRESHOLDS, **shipped_thresholds()}
     thresholds = {**in_force, **settings.thresholds}
 
-    typer.echo(f"{len(verdicts)} verdicts\n\nprecision by behaviour")
-    for p in precision_by(verdicts, lambda v: v.behavior):
-        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
-    typer.echo("\nprecision by salesperson")
-    for p in precision_by(verdicts, lambda v: v.salesperson):
-        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
+    typer.echo(f"{len(verdicts)} verdicts")
+    for column, title in (("behavior", "behaviour"), ("salesperson", "salesperson")):
+        typer.echo(f"\nprecision by {title}")
+        for p in precision_by(verdicts, column).itertuples():
+            typer.echo(f"  {p.Index:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
     typer.echo("\nproposed thresholds")
     changed = {}
     for p in propose(verdicts, thresholds):

@@ -6,6 +6,7 @@ into equal frames. Imported only where frames are needed: pandas with pyarrow is
 of memory that analysis workers do not carry."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     in order, and their declared dtypes."""
     return pd.DataFrame({column: _typed_column(frame[column], KINDS[column]) for column in TABLES[name]},
                         index=pd.RangeIndex(len(frame)))
+
+
+def python_round(values: pd.Series, digits: int) -> pd.Series:
+    """Python's round (to the nearest decimal of the float's exact value), not numpy's
+    scale-and-rint, which can land on the other side of a half: written digits stay as they were."""
+    return values.map(functools.partial(round, ndigits=digits))
 
 
 def records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
