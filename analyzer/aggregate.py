@@ -53,7 +53,8 @@ def _trend(scored: pd.DataFrame, keys: list[str]) -> pd.Series:
 def aggregate(calls: pd.DataFrame, by: str, settings: Settings) -> pd.DataFrame:
     """The rep_scores (`by`="salesperson") or account_scores (`by`="account") table from a
     score_frame: a row per group and rule, sorted by group and rule, typed as declared."""
-    calls = calls[calls[by].notna() & (calls[by] != "")].sort_values([by, "date", "call_id"], na_position="first", kind="stable")
+    named = calls[calls[by].notna() & (calls[by] != "")]
+    calls = named.sort_values([by, "date", "call_id"], na_position="first", kind="stable")  # undated first
     per_group = calls.groupby(by, observed=True).agg(
         calls=("call_id", "size"), first_date=("date", "min"), last_date=("date", "max"))
     scored = calls.melt(id_vars=[by, "date"], value_vars=list(RULES), var_name="rule", value_name="score")

@@ -26,7 +26,7 @@ ARROW_TYPES = {
     "text": pa.string(), "category": pa.string(), "date": pa.date32(), "duration": pa.duration("s"),
     "int": pa.int64(), "float": pa.float64(),
 }
-PARQUET_ROWS = 20_000  # rows converted and written at a time: memory holds one such chunk
+PARQUET_ROWS = 5_000  # rows converted and written at a time: memory holds one chunk (a few MB)
 
 
 def dtypes(name: str) -> dict[str, str]:
@@ -53,8 +53,8 @@ def _typed_column(series: pd.Series, kind: str) -> pd.Series:
 def typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """`frame` (CSV cell strings, Parquet values or computed values) with the table's columns,
     in order, and their declared dtypes."""
-    return pd.DataFrame({column: _typed_column(frame[column], KINDS[column]) for column in TABLES[name]},
-                        index=pd.RangeIndex(len(frame)))
+    columns = {column: _typed_column(frame[column], KINDS[column]) for column in TABLES[name]}
+    return pd.DataFrame(columns).reset_index(drop=True)
 
 
 def python_round(values: pd.Series, digits: int) -> pd.Series:
