@@ -24,14 +24,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
-
 from bench.generate import generate  # noqa: E402
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OUTPUTS = ("annotations.jsonl", "flagged_excerpts.csv", "call_scores.csv", "rep_scores.csv", "account_scores.csv",
            "commitments.csv", "errors.csv", "report.html")
@@ -137,7 +139,10 @@ TABLE = ["workers", "calls", "seconds", "calls_per_minute", "utterances_per_seco
 
 
 def summarise(runs: dict[str, dict], workers: dict[str, int]) -> pd.DataFrame:
-    """The runs as a frame, a row each, with the rates and shares derived column-wise."""
+    """The runs as a frame, a row each, with the rates and shares derived column-wise. (pandas
+    is imported here, in the parent: the measured runs must not carry it from the start.)"""
+    import pandas as pd
+
     frame = pd.DataFrame.from_dict(runs, orient="index").assign(workers=pd.Series(workers))
     frame = frame.astype({"calls": "int64", "utterances": "int64", "seconds": "float64", "peak_rss_mb": "int64",
                           "peak_rss_mb_all_processes": "int64", "workers": "int64"})
