@@ -4,7 +4,9 @@ mean score, consistency (share of applicable calls that met the bar) and the tre
 "not enough calls" instead of ranking anyone.
 
 Computed with pandas from one small frame of the calls' rule scores (`score_frame`: one row
-per call, a column per rule), never from the flagged rows."""
+per call, a column per rule), never from the flagged rows. Float sums are Python's, in call
+order, and rounding is Python's (python_sum, python_round): the written digits do not
+depend on how pandas sums or numpy rounds."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -37,16 +39,27 @@ def score_frame(calls: Iterable[ScoredCall]) -> pd.DataFrame:
     return pd.concat([frame, scores], axis=1)
 
 
+def python_sum(values: pd.Series) -> float:
+    """The builtin sum, in row (call) order. pandas' own sum is compensated, which is more
+    exact but moves some means that sit on a rounding half (59.15) to the other side: the
+    CSVs keep the digits they always had."""
+    return sum(values.tolist())
+
+
+def python_mean(values: pd.Series) -> float:
+    return python_sum(values) / len(values)
+
+
 def _trend(scored: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Least-squares slope of score against date, points per 30 days, per group; NaN with
     fewer than two distinct dates."""
     dated = scored[scored["date"].notna()].copy()
     groups = dated.groupby(keys, observed=True)
     dated["x"] = (dated["date"] - groups["date"].transform("min")).dt.days.astype("float64")
-    dx = dated["x"] - groups["x"].transform("mean")
-    dy = dated["score"] - groups["score"].transform("mean")
+    dx = dated["x"] - groups["x"].transform(python_mean)
+    dy = dated["score"] - groups["score"].transform(python_mean)
     sums = dated.assign(cov=dx * dy, var=dx * dx).groupby(keys, observed=True).agg(
-        cov=("cov", "sum"), var=("var", "sum"), dates=("date", "nunique"))
+        cov=("cov", python_sum), var=("var", python_sum), dates=("date", "nunique"))
     return (30 * sums["cov"] / sums["var"]).where(sums["dates"] >= 2)
 
 
@@ -60,7 +73,7 @@ def aggregate(calls: pd.DataFrame, by: str, settings: Settings) -> pd.DataFrame:
     scored = calls.melt(id_vars=[by, "date"], value_vars=list(RULES), var_name="rule", value_name="score")
     scored = scored[scored["score"].notna()].assign(met=lambda f: f["score"] >= settings.consistency_bar)
     stats = scored.groupby([by, "rule"], observed=True).agg(
-        applicable_calls=("score", "size"), total=("score", "sum"), met=("met", "sum"))
+        applicable_calls=("score", "size"), total=("score", python_sum), met=("met", "sum"))
     every_rule = pd.MultiIndex.from_product([per_group.index, list(RULES)], names=[by, "rule"])
     rows = stats.reindex(every_rule).join(per_group, on=by)
     rows["applicable_calls"] = rows["applicable_calls"].fillna(0)

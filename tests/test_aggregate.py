@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 
 import pytest
 
@@ -38,8 +39,10 @@ def _r1(calls: list[ScoredCall], by: str = "salesperson"):
         ([_call(1, 50), _call(11, 70), _call(None, 90)], (3, 3, 70.0, 0.67, 60.0, "ok")),  # undated: mean, not trend
         ([_call(1, 0.0), _call(2, 0.1)], (2, 2, 0.1, 0.0, NAN, "not enough calls")),  # 0.05 rounds as Python does
         ([_call(1, 100), _call(31, 70), _call(61, 40)], (3, 3, 70.0, 0.67, -30.0, "ok")),
+        # summed in call order, 188.6 / 4 = 47.15 rounds down; a compensated sum (188.60000000000002) would not
+        ([_call(1, 2.5), _call(2, 54.1), _call(3, 93.9), _call(4, 38.1)], (4, 4, 47.1, 0.25, 439.8, "ok")),
     ],
-    ids=["trend", "too-few", "never-applicable", "one-date", "undated", "python-rounding", "falling"],
+    ids=["trend", "too-few", "never-applicable", "one-date", "undated", "python-rounding", "falling", "python-sum"],
 )
 def test_aggregate_rule_statistics(calls, expected):
     row = _r1(calls)
@@ -79,3 +82,33 @@ def test_aggregate_follows_settings(min_calls, bar, status, consistency):
     rows = aggregate(score_frame(calls), "salesperson", Settings(min_calls=min_calls, consistency_bar=bar))
     r1 = rows[rows["rule"] == "R1"].iloc[0]
     assert (r1["status"], r1["consistency"]) == (status, consistency)
+
+
+def _reference_slope(points: list[tuple[dt.date, float]]) -> float | None:
+    """The README's trend, written out plainly: least squares, points per 30 days."""
+    if len({d for d, _ in points}) < 2:
+        return None
+    xs = [(d - points[0][0]).days for d, _ in points]
+    ys = [y for _, y in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+    return round(30 * cov / sum((x - mean_x) ** 2 for x in xs), 1)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_aggregate_matches_the_plain_formulas(seed):
+    """Random calls, several salespeople: every digit as the formulas written out give it."""
+    rng = random.Random(seed)
+    calls = [_call(rng.randint(1, 120), rng.choice([None, round(rng.uniform(0, 100), 1)]), rep=rng.choice("ABC"),
+                   call_id=f"c{i}") for i in range(rng.randint(3, 40))]
+    rows = aggregate(score_frame(calls), "salesperson", Settings())
+    for row in rows[rows["rule"] == "R1"].itertuples():
+        members = sorted((c for c in calls if c.salesperson == row.salesperson), key=lambda c: (c.date, c.call_id))
+        points = [(c.date, c.scores[0].score) for c in members if c.scores[0].score is not None]
+        values = [score for _, score in points]
+        assert row.applicable_calls == len(values)
+        if values:
+            assert row.mean_score == round(sum(values) / len(values), 1)
+            assert row.consistency == round(sum(v >= 70 for v in values) / len(values), 2)
+        slope = _reference_slope(points) if len(values) >= 3 else None
+        assert (slope is None and math.isnan(row.trend_per_30_days)) or row.trend_per_30_days == slope
