@@ -12,11 +12,12 @@ print:
 
 Without key.jsonl the label is the one speaker whose label names the manifest's
 salesperson; files where none or several do are left out of the accuracy (say so with
-`--key`). Usage: python models/identity_eval.py FOLDER [--key KEY.jsonl] [--quiet]
+`--key`). Usage: python models/identity_eval.py FOLDER [--key KEY.jsonl] [--hide-names] [--quiet]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import csv
 import json
 import shutil
@@ -66,14 +67,22 @@ def _truth(folder: Path, key: Path | None) -> dict[str, dict[str, str]]:
     return truth
 
 
-def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = ()) -> IdentityEval:
-    """Hide the manifest and key, infer, compare. Nothing in `folder` is changed."""
+def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = (), hide_names: bool = False) -> IdentityEval:
+    """Hide the manifest and key (and with `hide_names` the file names' account and date:
+    files become `call-NNN`), infer, compare. Nothing in `folder` is changed."""
     truth = _truth(folder, key)
     result = IdentityEval()
     predicted_account: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / folder.name
         shutil.copytree(folder, root, ignore=shutil.ignore_patterns(MANIFEST_NAME, KEY_NAME))
+        if hide_names:
+            renamed = {}
+            for number, name in enumerate(sorted(truth, key=lambda n: hashlib.sha256(n.encode()).hexdigest()), start=1):
+                new = f"call-{number:03d}{Path(name).suffix}"
+                (root / name).rename(root / new)
+                renamed[new] = truth[name]
+            truth = renamed
         files = [p for p in discover(root) if p.relative_to(root).as_posix() in truth]
         identities = folder_identities(files, root, reps=reps)
         for path in files:
@@ -112,9 +121,11 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--key", type=Path, help="key.jsonl with the salesperson label per file (default: FOLDER/key.jsonl)")
     parser.add_argument("--rep", action="append", default=[], help="a salesperson's name, as --rep gives it")
+    parser.add_argument("--hide-names", action="store_true",
+                        help="rename the files call-NNN first: accounts must come from the calls themselves")
     parser.add_argument("--quiet", action="store_true", help="totals only")
     args = parser.parse_args()
-    result = evaluate(args.folder, args.key, tuple(args.rep))
+    result = evaluate(args.folder, args.key, tuple(args.rep), args.hide_names)
     if not args.quiet:
         print("file\ttrue label\tpicked\tconfidence\tsalesperson\taccount\taccount source")
         for row in result.rows:

@@ -14,6 +14,7 @@ CALL_SCORES = [
     "discovery_question", "reframing", "manipulation", "tailored_solution", "generic_pitch",
     "talk_ratio_words", "talk_ratio_time", "longest_monologue_words", "longest_monologue_seconds",
     "questions_asked", "open_questions", "closed_questions", "customer_focus", "repeated_mistakes",
+    "account_source", "account_confidence",
 ]
 GROUP_SCORES = [
     "rule", "calls", "applicable_calls", "mean_score", "consistency", "trend_per_30_days",

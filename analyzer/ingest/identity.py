@@ -263,7 +263,17 @@ def readable_account(slug: str, companies: Counter[str]) -> str:
     ]
     if fits:
         return max(fits)[1]
-    return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-.]+", slug) if w)
+    return " ".join(_title(w) for w in re.split(r"[-.]+", slug) if w)
+
+
+_SMALL_WORDS = {"and", "of", "the", "for", "de", "la"}
+_ACRONYMS = {"llp", "llc", "inc", "ltd", "plc", "gmbh", "ag", "sa", "usa", "uk", "us", "nhs", "it", "hr"}
+
+
+def _title(word: str) -> str:
+    if word in _SMALL_WORDS:
+        return word
+    return word.upper() if word in _ACRONYMS else word[:1].upper() + word[1:]
 
 
 # --- the folder-level decision -------------------------------------------------------------
@@ -312,13 +322,21 @@ class _People:
     full: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))      # first -> full keys
     in_account: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # account -> full keys
     reps: set[str] = field(default_factory=set)
+    spelling: dict[str, str] = field(default_factory=dict)  # key -> how the name is best written
 
     def add(self, name: str, account: str | None) -> None:
+        """Names come manifest and --rep first, then labels: the first mixed-case spelling wins."""
         key = name_key(name)
+        if key not in self.spelling or (self.spelling[key].isupper() and not name.isupper()):
+            self.spelling[key] = name.strip()
         if len(key.split()) >= 2 and not is_generic(name):
             self.full[key.split()[0]].add(key)
             if account:
                 self.in_account[account].add(key)
+
+    def display(self, key: str) -> str:
+        written = self.spelling.get(key, key)
+        return display_name(key) if written.isupper() or written.islower() else written
 
     def resolve(self, name: str, account: str | None) -> tuple[str, bool]:
         """(person key, strong link). A first name ties to a full name when only one fits."""
@@ -358,181 +376,259 @@ def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | N
     return names
 
 
+Pick = tuple[str | None, str | None, float]  # salesperson label, canonical name, confidence
+
+
 def infer_identities(calls: list[CallFacts], reps: tuple[str, ...] = ()) -> dict[str, Identity]:
     """For every call: the salesperson's label and canonical name, the account, each with a
     source and confidence. What the manifest or metadata say is kept; the rest is decided
     from the folder (see the module docstring)."""
-    by_name = accounts_from_names([c.relative for c in calls])
-    company_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    accounts: dict[str, str | None] = {}
-    account_source: dict[str, tuple[str, float]] = {}
-    for call in calls:
-        if call.account:
-            accounts[call.relative] = "given:" + name_key(call.account)
-            account_source[call.relative] = (call.given_by or "metadata", 1.0)
-        elif call.relative in by_name:
-            accounts[call.relative] = "name:" + by_name[call.relative]
-            account_source[call.relative] = ("file name", 0.9)
-        else:
-            accounts[call.relative] = None
-        company_counts[accounts[call.relative] or call.relative].update(call.companies)
-
-    known_first = {name_key(s.label).split()[0] for c in calls for s in c.speakers if not is_generic(s.label)}
-    people = _People()
-    for rep in reps:
-        people.add(rep, None)
-        people.reps.add(name_key(rep))
-    for call in calls:
-        if call.salesperson:
-            people.add(call.salesperson, accounts[call.relative])
-            people.reps.add(people.resolve(call.salesperson, accounts[call.relative])[0])
-    speaker_names = {c.relative: _speaker_names(c, known_first) for c in calls}
-    for call in calls:
-        for name in speaker_names[call.relative].values():
-            if name:
-                people.add(name, accounts[call.relative])
-
-    picks = _pick_sellers(calls, accounts, speaker_names, people)
-    _group_unknown_accounts(calls, accounts, account_source, picks, speaker_names, people)
-    picks = _pick_sellers(calls, accounts, speaker_names, people)
-
-    names: dict[str, str] = {}  # account id -> readable name
-    for account in sorted({a for a in accounts.values() if a}):
-        kind, _, value = account.partition(":")
-        members = [c for c in calls if accounts[c.relative] == account]
-        if kind == "given":
-            names[account] = next(c.account for c in members if c.account)
-        elif kind == "name":
-            names[account] = readable_account(value, sum((company_counts[account],), Counter()))
-        else:
-            names[account] = value
-    result: dict[str, Identity] = {}
-    for call in calls:
-        speaker, person, source, confidence = picks[call.relative]
-        account = accounts[call.relative]
-        src, conf = account_source.get(call.relative, ("", 0.0))
-        result[call.relative] = Identity(speaker, person, source, confidence, names.get(account) if account else None, src, conf)
-    return result
+    return _Folder(calls, reps).decide()
 
 
-def _pick_sellers(
-    calls: list[CallFacts],
-    accounts: dict[str, str | None],
-    speaker_names: dict[str, dict[str, str | None]],
-    people: _People,
-) -> dict[str, tuple[str | None, str | None, str, float]]:
-    """Per call: (speaker label, canonical name, source, confidence) of the salesperson."""
-    persons: dict[tuple[str, str], tuple[str, bool]] = {}
-    seen_in: dict[str, set[str]] = defaultdict(set)
-    for call in calls:
-        account = accounts[call.relative]
-        for label, name in speaker_names[call.relative].items():
-            if name:
-                persons[call.relative, label] = people.resolve(name, account)
-                seen_in[persons[call.relative, label][0]].add(account or "call:" + call.relative)
+class _Folder:
+    """The folder-level decision. Round one picks sellers from each call's cues, the vendor
+    and the accounts the file names give; calls still without an account are grouped by the
+    customers they share; round two picks again, now that every person's accounts are known."""
 
-    org_accounts: dict[str, set[str]] = defaultdict(set)
-    for call in calls:
-        for speaker in call.speakers:
-            for org in speaker.orgs:
-                org_accounts[name_key(org).split()[0]].add(accounts[call.relative] or "call:" + call.relative)
-    vendors = {org for org, where in org_accounts.items() if len(where) >= 2}
+    def __init__(self, calls: list[CallFacts], reps: tuple[str, ...]) -> None:
+        self.calls = calls
+        by_name = accounts_from_names([c.relative for c in calls])
+        self.accounts: dict[str, str | None] = {}
+        self.account_source: dict[str, tuple[str, float]] = {}
+        for call in calls:
+            if call.account:
+                self.accounts[call.relative] = "given:" + name_key(call.account)
+                self.account_source[call.relative] = (call.given_by or "metadata", 1.0)
+            elif call.relative in by_name:
+                self.accounts[call.relative] = "name:" + by_name[call.relative]
+                self.account_source[call.relative] = ("file name", 0.9)
+            else:
+                self.accounts[call.relative] = None
+        known_first = {name_key(s.label).split()[0] for c in calls for s in c.speakers if not is_generic(s.label)}
+        self.known_first = known_first
+        self.people = _People()
+        for rep in reps:
+            self.people.add(rep, None)
+            self.people.reps.add(name_key(rep))
+        for call in calls:
+            if call.salesperson:
+                self.people.add(call.salesperson, self.accounts[call.relative])
+                self.people.reps.add(self.people.resolve(call.salesperson, self.accounts[call.relative])[0])
+        self.names = {c.relative: _speaker_names(c, known_first) for c in calls}
+        for call in calls:
+            for name in self.names[call.relative].values():
+                if name:
+                    self.people.add(name, self.accounts[call.relative])
 
-    # customers: people in an account's calls where a clear seller is named by the manifest
-    customers: dict[str, set[str]] = defaultdict(set)
-    for call in calls:
-        account = accounts[call.relative]
-        given = call.salesperson_speaker or call.salesperson
-        if account and given:
-            for label in speaker_names[call.relative]:
-                person = persons.get((call.relative, label))
-                if person and not _same_person(label, given) and person[0] not in people.reps:
-                    customers[account].add(person[0])
+    def decide(self) -> dict[str, Identity]:
+        picks = self.pick_sellers()
+        if any(a is None for a in self.accounts.values()):
+            self.group_unknown(picks)
+            picks = self.pick_sellers()
+        names = self.account_names(picks)
+        result: dict[str, Identity] = {}
+        for call in self.calls:
+            speaker, person, confidence = picks[call.relative]
+            account = self.accounts[call.relative]
+            readable = names.get(account) if account else None
+            source, certainty = self.account_source.get(call.relative, ("", 0.0)) if readable else ("", 0.0)
+            result[call.relative] = Identity(speaker, person, "inferred", confidence, readable, source, certainty)
+        return result
 
-    picks: dict[str, tuple[str | None, str | None, str, float]] = {}
-    for call in calls:
-        account = accounts[call.relative]
-        scores: dict[str, float] = {}
-        for speaker in call.speakers:
-            score = speaker.evidence
-            person = persons.get((call.relative, speaker.label))
-            if person:
-                key, strong = person
-                if len(seen_in[key]) >= 2:
-                    score += CROSS_ACCOUNT if strong else CROSS_ACCOUNT / 2
-                if key in people.reps:
-                    score += NAMED_REP if strong else NAMED_REP / 2
-                if account and key in customers.get(account, ()):
-                    score -= KNOWN_CUSTOMER
-            if any(name_key(org).split()[0] in vendors for org in speaker.orgs):
-                score += VENDOR_INTRO
-            scores[speaker.label] = score
-        if not scores:
-            picks[call.relative] = (None, None, "inferred", 0.5)
-            continue
-        order = [s.label for s in call.speakers]
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
-        best, best_score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        person = persons.get((call.relative, best))
-        canonical = display_name(person[0]) if person else None
-        picks[call.relative] = (best, canonical, "inferred", ranked_confidence(best_score, runner_up))
-    return picks
+    def persons(self) -> dict[tuple[str, str], tuple[str, bool]]:
+        """(file, label) -> (person key, strong link), for every speaker with a name."""
+        return {
+            (call.relative, label): self.people.resolve(name, self.accounts[call.relative])
+            for call in self.calls
+            for label, name in self.names[call.relative].items()
+            if name
+        }
+
+    def vendors(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> set[str]:
+        """Organisations speakers introduce themselves with in two accounts (or, before
+        accounts are known, in two calls that share no one but the speaker)."""
+        seen: dict[str, list[tuple[str, str]]] = defaultdict(list)  # org -> (file, label)
+        for call in self.calls:
+            for speaker in call.speakers:
+                for org in speaker.orgs:
+                    seen[name_key(org).split()[0]].append((call.relative, speaker.label))
+        vendors = set()
+        for org, where in seen.items():
+            accounts = {self.accounts[f] for f, _ in where}
+            if len(accounts - {None}) >= 2:
+                vendors.add(org)
+                continue
+            others = [
+                {persons[f, s.label][0] for s in self._call(f).speakers if s.label != label and (f, s.label) in persons}
+                for f, label in where
+            ]
+            if any(not (a & b) for i, a in enumerate(others) for b in others[i + 1:]):
+                vendors.add(org)
+        return vendors
+
+    def _call(self, relative: str) -> CallFacts:
+        return next(c for c in self.calls if c.relative == relative)
+
+    def pick_sellers(self) -> dict[str, Pick]:
+        """Per call: each speaker's cues, plus what the folder says about their person."""
+        persons = self.persons()
+        seen_in: dict[str, set[str]] = defaultdict(set)
+        for (relative, _), (key, _) in persons.items():
+            if self.accounts[relative]:
+                seen_in[key].add(self.accounts[relative])
+        vendors = self.vendors(persons)
+        customers = self.known_customers(persons)
+        picks: dict[str, Pick] = {}
+        for call in self.calls:
+            account = self.accounts[call.relative]
+            scores: dict[str, float] = {}
+            for speaker in call.speakers:
+                score = speaker.evidence
+                person = persons.get((call.relative, speaker.label))
+                if person:
+                    key, strong = person
+                    weight = 1.0 if strong else 0.5
+                    if len(seen_in[key]) >= 2:
+                        score += CROSS_ACCOUNT * weight
+                    if key in self.people.reps:
+                        score += NAMED_REP * weight
+                    if account and key in customers.get(account, ()):
+                        score -= KNOWN_CUSTOMER
+                if any(name_key(org).split()[0] in vendors for org in speaker.orgs):
+                    score += VENDOR_INTRO
+                scores[speaker.label] = score
+            order = [s.label for s in call.speakers]
+            ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+            best, best_score = ranked[0]
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            given = self.people.resolve(call.salesperson, account)[0] if call.salesperson else None
+            person_key = given or (persons[call.relative, best][0] if (call.relative, best) in persons else None)
+            canonical = self.people.display(person_key) if person_key else None
+            picks[call.relative] = (best, canonical, ranked_confidence(best_score, runner_up))
+        self.name_unnamed(picks)
+        return picks
+
+    def known_customers(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> dict[str, set[str]]:
+        """Per account, the people in calls whose salesperson the manifest or file names."""
+        customers: dict[str, set[str]] = defaultdict(set)
+        for call in self.calls:
+            account = self.accounts[call.relative]
+            given = call.salesperson_speaker or call.salesperson
+            if account and given:
+                for label in self.names[call.relative]:
+                    person = persons.get((call.relative, label))
+                    if person and not _same_person(label, given) and person[0] not in self.people.reps:
+                        customers[account].add(person[0])
+        return customers
+
+    def name_unnamed(self, picks: dict[str, Pick]) -> None:
+        """A seller known only as `spk_1` is the account's one named seller when it has one;
+        else the label and the file, so unrelated `spk_1`s never pool into one salesperson."""
+        sellers: dict[str, set[str]] = defaultdict(set)
+        for call in self.calls:
+            account, name = self.accounts[call.relative], picks[call.relative][1]
+            if account and name:
+                sellers[account].add(name)
+        for call in self.calls:
+            speaker, name, confidence = picks[call.relative]
+            if speaker is None or name:
+                continue
+            known = sellers.get(self.accounts[call.relative] or "", set())
+            name = next(iter(known)) if len(known) == 1 else f"{speaker} ({Path(call.relative).stem})"
+            picks[call.relative] = (speaker, name, confidence)
+
+    def customers_of(self, call: CallFacts, picks: dict[str, Pick], sellers: set[str]) -> tuple[set[str], set[str]]:
+        """(full-name keys, first names) of the call's customers: its named speakers other
+        than the seller and anyone who sells elsewhere. A call whose customers are all
+        `spk_N` offers the first names its seller greets them by (names some label uses)."""
+        seller = picks[call.relative][0]
+        full: set[str] = set()
+        first: set[str] = set()
+        for label, name in self.names[call.relative].items():
+            if not name or label == seller:
+                continue
+            key = self.people.resolve(name, None)[0]
+            if key in sellers:
+                continue
+            if len(key.split()) >= 2:
+                full.add(key)
+            first.add(key.split()[0])
+        if not first:
+            greeted = next((s.calls_others for s in call.speakers if s.label == seller), ())
+            first = {name_key(n).split()[0] for n in greeted} & self.known_first
+            first -= {key.split()[0] for key in sellers}
+        return full, first
+
+    def group_unknown(self, picks: dict[str, Pick]) -> None:
+        """Calls with no account from the manifest, metadata or file name join the calls they
+        share customers with (a full name, two first names, or one first name and the
+        seller when the call names nobody else): that group's given account when it has
+        one, else a new account of their own."""
+        persons = self.persons()
+        seller_of = {c.relative: persons.get((c.relative, picks[c.relative][0]), ("", False))[0] for c in self.calls}
+        sellers = set(seller_of.values()) - {""}
+        customers = {c.relative: self.customers_of(c, picks, sellers) for c in self.calls}
+        parent = {c.relative: c.relative for c in self.calls}
+
+        def root(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for index, a in enumerate(self.calls):
+            for b in self.calls[index + 1:]:
+                known_a, known_b = self.accounts[a.relative], self.accounts[b.relative]
+                if known_a and known_b:
+                    continue
+                (full_a, first_a), (full_b, first_b) = customers[a.relative], customers[b.relative]
+                shared_first = first_a & first_b
+                unnamed = not full_a or not full_b
+                same_seller = bool(seller_of[a.relative]) and seller_of[a.relative] == seller_of[b.relative]
+                if full_a & full_b or len(shared_first) >= 2 or (shared_first and unnamed and same_seller):
+                    parent[root(b.relative)] = root(a.relative)
+        groups: dict[str, list[CallFacts]] = defaultdict(list)
+        for call in self.calls:
+            groups[root(call.relative)].append(call)
+        for members in groups.values():
+            given = {self.accounts[c.relative] for c in members} - {None}
+            unknown = [c for c in members if self.accounts[c.relative] is None]
+            if not unknown or len(given) > 1:
+                continue
+            if not given and len(members) == 1 and customers[members[0].relative] == (set(), set()):
+                continue  # nobody to tell the account by
+            account = next(iter(given)) if given else "participants:" + members[0].relative
+            for call in unknown:
+                self.accounts[call.relative] = account
+                self.account_source[call.relative] = ("participants", 0.8 if len(members) > 1 else 0.5)
+
+    def account_names(self, picks: dict[str, Pick]) -> dict[str, str]:
+        """Readable names: the manifest's, the file names' (spelled as said in the calls
+        when they are), or for a group of calls a company said in most of them, else its
+        customers' names."""
+        names: dict[str, str] = {}
+        persons = self.persons()
+        sellers = {persons[c.relative, picks[c.relative][0]][0] for c in self.calls if (c.relative, picks[c.relative][0]) in persons}
+        for account in sorted({a for a in self.accounts.values() if a}):
+            kind, _, value = account.partition(":")
+            members = [c for c in self.calls if self.accounts[c.relative] == account]
+            companies = Counter(name for c in members for name in c.companies)
+            if kind == "given":
+                names[account] = next(c.account for c in members if c.account)
+            elif kind == "name":
+                names[account] = readable_account(value, companies)
+            else:
+                said_in = Counter(name for c in members for name in set(c.companies))
+                common = [n for n, k in said_in.most_common() if k >= 2 and k * 2 > len(members)]
+                people = sorted({self.people.display(k) for c in members for k in self.customers_of(c, picks, sellers)[0]})
+                if not people:
+                    people = sorted({display_name(k) for c in members for k in self.customers_of(c, picks, sellers)[1]})
+                names[account] = common[0] if common else ", ".join(people[:3]) + (" …" if len(people) > 3 else "")
+        return names
 
 
 def _same_person(label: str, name: str) -> bool:
     from analyzer.ingest.metadata import name_matches
 
     return name_matches(label, name)
-
-
-def _group_unknown_accounts(
-    calls: list[CallFacts],
-    accounts: dict[str, str | None],
-    account_source: dict[str, tuple[str, float]],
-    picks: dict[str, tuple[str | None, str | None, str, float]],
-    speaker_names: dict[str, dict[str, str | None]],
-    people: _People,
-) -> None:
-    """Calls with no account from the manifest, metadata or file name: one account per group
-    of calls that share a customer (a full name, or two first names), named by a company
-    said in its calls, else by its customers."""
-    unknown = [c for c in calls if accounts[c.relative] is None]
-    if not unknown:
-        return
-    customers: dict[str, set[str]] = {}
-    for call in unknown:
-        seller = picks[call.relative][0]
-        customers[call.relative] = {
-            people.resolve(name, None)[0]
-            for label, name in speaker_names[call.relative].items()
-            if name and label != seller
-        }
-    parent = {c.relative: c.relative for c in unknown}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    shared_by: dict[str, list[str]] = defaultdict(list)
-    for relative, names in customers.items():
-        for name in names:
-            shared_by[name].append(relative)
-    for a_index, a in enumerate(unknown):
-        for b in unknown[a_index + 1:]:
-            shared = customers[a.relative] & customers[b.relative]
-            if any(len(n.split()) >= 2 for n in shared) or len(shared) >= 2:
-                parent[root(b.relative)] = root(a.relative)
-    groups: dict[str, list[CallFacts]] = defaultdict(list)
-    for call in unknown:
-        groups[root(call.relative)].append(call)
-    for members in groups.values():
-        companies = Counter(name for c in members for name in c.companies)
-        names = sorted({display_name(n) for c in members for n in customers[c.relative]})
-        readable = companies.most_common(1)[0][0] if companies else ", ".join(names[:3])
-        confidence = 0.8 if len(members) > 1 else 0.5
-        for call in members:
-            accounts[call.relative] = "participants:" + readable
-            account_source[call.relative] = ("participants", confidence)
