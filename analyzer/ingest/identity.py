@@ -338,8 +338,9 @@ class _People:
         written = self.spelling.get(key, key)
         return display_name(key) if written.isupper() or written.islower() else written
 
-    def resolve(self, name: str, account: str | None) -> tuple[str, bool]:
-        """(person key, strong link). A first name ties to a full name when only one fits."""
+    def resolve(self, name: str, account: str | None, sellers: frozenset[str] = frozenset()) -> tuple[str, bool]:
+        """(person key, strong link). A first name ties to the one full name that fits: in
+        its account, else in the folder, else among the folder's `sellers`."""
         key = name_key(name)
         parts = key.split()
         if len(parts) >= 2 and not (len(parts) == 2 and len(parts[1]) == 1):
@@ -353,6 +354,9 @@ class _People:
             return next(iter(local)), True
         if not local and len(candidates) == 1:
             return next(iter(candidates)), False
+        selling = candidates & sellers
+        if not local and len(selling) == 1:
+            return next(iter(selling)), False
         return first, True
 
 
@@ -416,6 +420,7 @@ class _Folder:
                 self.people.add(call.salesperson, self.accounts[call.relative])
                 self.people.reps.add(self.people.resolve(call.salesperson, self.accounts[call.relative])[0])
         self.names = {c.relative: _speaker_names(c, known_first) for c in calls}
+        self.sellers: frozenset[str] = frozenset()  # people picked to sell in round one (strong links)
         for call in calls:
             for name in self.names[call.relative].values():
                 if name:
@@ -423,9 +428,14 @@ class _Folder:
 
     def decide(self) -> dict[str, Identity]:
         picks = self.pick_sellers()
+        persons = self.persons()
+        self.sellers = frozenset(
+            persons[c.relative, picks[c.relative][0]][0] for c in self.calls
+            if persons.get((c.relative, picks[c.relative][0]), ("", False))[1]
+        )
         if any(a is None for a in self.accounts.values()):
             self.group_unknown(picks)
-            picks = self.pick_sellers()
+        picks = self.pick_sellers()
         names = self.account_names(picks)
         result: dict[str, Identity] = {}
         for call in self.calls:
@@ -439,7 +449,7 @@ class _Folder:
     def persons(self) -> dict[tuple[str, str], tuple[str, bool]]:
         """(file, label) -> (person key, strong link), for every speaker with a name."""
         return {
-            (call.relative, label): self.people.resolve(name, self.accounts[call.relative])
+            (call.relative, label): self.people.resolve(name, self.accounts[call.relative], self.sellers)
             for call in self.calls
             for label, name in self.names[call.relative].items()
             if name
