@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 import shutil
+import sys
 from itertools import combinations
 from pathlib import Path
 
@@ -237,6 +238,7 @@ def test_ingest_identity_samples_without_manifest(sample_run_without_manifest):
 def test_ingest_identity_eval_script_on_samples():
     spec = importlib.util.spec_from_file_location("identity_eval", ROOT / "models" / "identity_eval.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
     spec.loader.exec_module(module)
     result = module.evaluate(SAMPLES, SAMPLE_KEY)
     assert (result.judged, result.accuracy, result.pair_precision, result.pair_recall) == (12, 1.0, 1.0, 1.0)
