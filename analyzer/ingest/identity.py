@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from itertools import combinations
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,14 @@ SELLER_CUES: dict[str, tuple[re.Pattern[str], float]] = {
                            r"(my|our|the) (boss|board|cfo|ceo|owner|owners|partners?|wife|husband|finance|team)\b", -1.5),
     )
 }
-_QUESTION_ABOUT_YOU = re.compile(r"[^.?!]*\byou(r|'re|'ve)?\b[^.?!]*\?")
+_SENTENCE = re.compile(r"[^.?!]+[.?!]?")
+_YOU = re.compile(r"\byou(r|'re|'ve)?\b")
+
+
+def _questions_about_you(text: str) -> int:
+    """Questions that mention you / your: what a seller asks the customer (one regex over
+    the sentence would backtrack for ever on unpunctuated speech-to-text)."""
+    return sum(1 for sentence in _SENTENCE.findall(text) if sentence.endswith("?") and _YOU.search(sentence))
 _ROLE_WORDS = {"agent": 5.0, "rep": 5.0, "sales": 5.0, "salesperson": 5.0, "seller": 5.0, "host": 1.0,
                "customer": -5.0, "client": -5.0, "prospect": -5.0, "buyer": -5.0, "caller": -2.0, "guest": -1.0}
 GENERIC_LABEL = re.compile(
@@ -69,7 +77,7 @@ def speaker_evidence(turns: tuple[Turn, ...]) -> dict[str, float]:
     for turn in turns:
         text = turn.text.lower()
         score = sum(weight * len(pattern.findall(text)) for pattern, weight in SELLER_CUES.values())
-        score += 0.25 * len(_QUESTION_ABOUT_YOU.findall(text))
+        score += 0.25 * _questions_about_you(text)
         scores[turn.speaker] = scores.get(turn.speaker, 0.0) + score
     for speaker in scores:
         scores[speaker] += sum(w for word, w in _ROLE_WORDS.items() if word in re.split(r"[\s_\-]+", speaker.lower()))
@@ -397,6 +405,7 @@ class _Folder:
 
     def __init__(self, calls: list[CallFacts], reps: tuple[str, ...]) -> None:
         self.calls = calls
+        self.by_file = {c.relative: c for c in calls}
         by_name = accounts_from_names([c.relative for c in calls])
         self.accounts: dict[str, str | None] = {}
         self.account_source: dict[str, tuple[str, float]] = {}
@@ -478,7 +487,7 @@ class _Folder:
         return vendors
 
     def _call(self, relative: str) -> CallFacts:
-        return next(c for c in self.calls if c.relative == relative)
+        return self.by_file[relative]
 
     def pick_sellers(self) -> dict[str, Pick]:
         """Per call: each speaker's cues, plus what the folder says about their person."""
@@ -587,17 +596,26 @@ class _Folder:
                 x = parent[x]
             return x
 
-        for index, a in enumerate(self.calls):
-            for b in self.calls[index + 1:]:
-                known_a, known_b = self.accounts[a.relative], self.accounts[b.relative]
-                if known_a and known_b:
-                    continue
-                (full_a, first_a), (full_b, first_b) = customers[a.relative], customers[b.relative]
-                shared_first = first_a & first_b
-                unnamed = not full_a or not full_b
-                same_seller = bool(seller_of[a.relative]) and seller_of[a.relative] == seller_of[b.relative]
-                if full_a & full_b or len(shared_first) >= 2 or (shared_first and unnamed and same_seller):
-                    parent[root(b.relative)] = root(a.relative)
+        # calls that share a bucket are one account when one of them has none yet: a bucket
+        # per customer full name, per pair of first names, and per (seller, first name)
+        # for calls that name no customer in full
+        buckets: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for call in self.calls:
+            full, first = customers[call.relative]
+            keys = [("full", name) for name in full]
+            keys += [("pair", a, b) for a, b in combinations(sorted(first), 2)]
+            if seller_of[call.relative]:
+                keys += [("seller", seller_of[call.relative], name, "unnamed" if not full else "") for name in first]
+            for key in keys:
+                buckets[key].append(call.relative)
+        for key, members in buckets.items():
+            if key[0] == "seller" and key[3] != "unnamed":
+                continue
+            if key[0] == "seller":
+                members = members + buckets.get(key[:3] + ("",), [])
+            unknown = [m for m in members if self.accounts[m] is None]
+            for member in members if unknown else ():
+                parent[root(member)] = root(unknown[0])
         groups: dict[str, list[CallFacts]] = defaultdict(list)
         for call in self.calls:
             groups[root(call.relative)].append(call)
@@ -620,9 +638,12 @@ class _Folder:
         names: dict[str, str] = {}
         persons = self.persons()
         sellers = {persons[c.relative, picks[c.relative][0]][0] for c in self.calls if (c.relative, picks[c.relative][0]) in persons}
-        for account in sorted({a for a in self.accounts.values() if a}):
+        groups: dict[str, list[CallFacts]] = defaultdict(list)
+        for call in self.calls:
+            if self.accounts[call.relative]:
+                groups[self.accounts[call.relative]].append(call)
+        for account, members in sorted(groups.items()):
             kind, _, value = account.partition(":")
-            members = [c for c in self.calls if self.accounts[c.relative] == account]
             companies = Counter(name for c in members for name in c.companies)
             if kind == "given":
                 names[account] = next(c.account for c in members if c.account)
