@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.ingest import discover, folder_identities, read_call
-from analyzer.ingest.identity import accounts_from_names, is_generic
+from analyzer.ingest.identity import accounts_from_names, is_generic, speaker_evidence
+from analyzer.model import Turn
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, name_matches
 
 ROOT = Path(__file__).parent.parent
@@ -25,7 +26,7 @@ SELLER_TALK = [
     "Morning. Good to see you again.",
     "Right, so the rollout would start with the north depot.",
     "Six weeks, give or take.",
-    "That works on our side.",
+    "That works for us.",
 ]
 CUSTOMER_TALK = [
     "Morning.",
@@ -172,6 +173,26 @@ def test_ingest_identity_accounts_from_shared_customers(tmp_path):
 def test_ingest_identity_accounts_from_names(names, expected):
     found = accounts_from_names(names)
     assert ([found[n] for n in names] if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    "line,sells",
+    [
+        ("Hi, this is Dana from Lumenridge, thanks for making the time.", True),
+        ("Let me show you what the phased option looks like.", True),
+        ("I'll send you the revised quote by Friday.", True),
+        ("That's my error, I typed an extra zero.", True),
+        ("Walk me through what happens when a truck is down.", True),
+        ("So what's the damage?", False),
+        ("How much does the battery cost?", False),
+        ("You promised the proposal last week.", False),
+        ("Can you send me your pricing?", False),
+        ("I'll have to check with my boss.", False),
+    ],
+)
+def test_ingest_identity_seller_cues(line, sells):
+    scores = speaker_evidence((Turn("A", line), Turn("B", "Okay.")))
+    assert (scores["A"] > scores["B"]) is sells and (scores["A"] < scores["B"]) is not sells
 
 
 @pytest.mark.parametrize(

@@ -27,14 +27,19 @@ SELLER_CUES: dict[str, tuple[re.Pattern[str], float]] = {
     name: (re.compile(pattern), weight)
     for name, pattern, weight in (
         ("introduces_self", r"\b(this is \w+( \w+)? (from|with|at)|my name is|i'?m \w+( \w+)? (from|with)|"
-                            r"calling (from|about)|\w+ here from)\b", 3.0),
+                            r"calling from|\w+ here from)\b", 3.0),
         ("thanks_for_time", r"\bthanks? (you )?(so much |all )?for (taking|making|jumping|having me|joining|the time|"
                             r"getting on)\b", 2.0),
         ("reason_for_call", r"\b(reason (for|i'?m) (my|the) call|(set|put) (this|some) time)\b", 2.0),
         ("our_offer", r"\bour (platform|product|solution|software|service|pricing|plan|package|system|offer|"
                       r"customers|clients|installers?|technicians?|engineers?|specialists?|onboarding|"
                       r"support|team|partner|batter(y|ies)|panels|handhelds?|agent|app|module)\b", 1.0),
-        ("we_offer", r"\bwe (offer|provide|specialize|install|integrate|include|cover|guarantee)\b", 1.0),
+        ("we_offer", r"\bwe (offer|provide|specialize|install|integrate|include|cover|guarantee)\b|"
+                     r"\bwe can (send|get you|offer|ship|install|deliver|replace|do that)\b|"
+                     r"\bwe'?(re| are) running an? (promotion|offer|special)|\bwe'?ve been doing this\b", 1.0),
+        ("our_side", r"\b(on|at) our (end|side)\b|\bmy (quote|proposal)\b|\bour (terms|price list|prices|quote|"
+                     r"proposal|warranty|server|supplier|courier|crew|warehouse)\b", 1.0),
+        ("shows_them", r"\blet me (show you|pull (it|that|up)|walk you|check (on|that|with)|find out|get you)\b", 1.0),
         ("promise_to_send", r"\bi('ll| will) (send|get you|email|put together|set up|follow up|circle back|"
                             r"book|draft|have (it|the|a|our)|loop in|come back to you|get back to you|"
                             r"confirm|find out|bring)\b", 1.0),
@@ -44,7 +49,9 @@ SELLER_CUES: dict[str, tuple[re.Pattern[str], float]] = {
                             r"what does (that|a \w+ like that) cost you|what would (make|success)|"
                             r"anything i (haven'?t|didn'?t) ask)\b", 1.5),
         ("asks_price", r"\b(how much (does|is|will|would|do)|what('?s| is| does) (it|the|this|that) (cost|price)|"
-                       r"is that (free|included|extra))\b", -1.5),
+                       r"is that (free|included|extra)|what'?s the (damage|catch))\b", -1.5),
+        ("chases_them", r"\b((i'?m|we'?re) (still )?(chasing|waiting (on|for))|nobody (told|called|rang) (me|us)|"
+                        r"you left me a (voicemail|message)|(it'?s|they'?re) in your inbox)\b", -1.5),
         ("about_their_offer", r"\byour (pricing|product|platform|price|contract|quote|proposal|company|installer|"
                               r"installers|engineer|engineers|software|offer|service|rep|sales|team's|warranty)\b", -1.0),
         ("holds_them_to_it", r"\byou (promised|said you|told us|told me|were supposed to|never sent|quoted us)\b", -1.5),
