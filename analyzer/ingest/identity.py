@@ -456,6 +456,8 @@ class _Folder:
         result: dict[str, Identity] = {}
         for call in self.calls:
             speaker, person, confidence = picks[call.relative]
+            if _named_by_metadata(call):  # read_call takes the metadata's speaker: keep only the name
+                speaker, confidence = None, 1.0
             account = self.accounts[call.relative]
             readable = names.get(account) if account else None
             source, certainty = self.account_source.get(call.relative, ("", 0.0)) if readable else ("", 0.0)
@@ -664,6 +666,14 @@ class _Folder:
                     people = sorted({display_name(k) for c in members for k in self.customers_of(c, picks, sellers)[1]})
                 names[account] = common[0] if common else ", ".join(people[:3]) + (" …" if len(people) > 3 else "")
         return names
+
+
+def _named_by_metadata(call: CallFacts) -> bool:
+    """The manifest or file names the salesperson's speaker (as resolve_salesperson reads it),
+    so nothing the folder infers about this call's seller can change its analysis."""
+    if call.salesperson_speaker:
+        return True
+    return bool(call.salesperson) and sum(_same_person(s.label, call.salesperson) for s in call.speakers) == 1
 
 
 def _same_person(label: str, name: str) -> bool:
