@@ -19,7 +19,7 @@ from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, name_matches
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "sample_transcripts"
-SAMPLE_KEY = Path(__file__).parent / "fixtures" / "sample_key.jsonl"
+SAMPLE_KEY = Path(__file__).parent / "golden" / "sample_key.jsonl"
 
 # Plain talk: no self-introduction, no pitch words, nothing a single call could sell on.
 SELLER_TALK = [
