@@ -117,6 +117,22 @@ def test_ingest_identity_one_call_alone_is_fooled(tmp_path, row, lines, label, p
     assert call.salesperson.speaker != label
 
 
+def test_ingest_identity_customer_with_another_reps_first_name(tmp_path):
+    """Yew's customer OWEN shares a first name with Owen Brennan, who sells elsewhere; Yew's
+    calls label everyone by first name. The one who sells there is Priya, not OWEN."""
+    yew = {
+        "yew_2026-03-01_discovery.txt": talk("PRIYA", "OWEN", customer_first=True, questions=True),
+        "yew_2026-03-08_review.txt": talk("Priya", "Owen", customer_first=True, questions=True),
+        "zeta_2026-03-02_discovery.txt": talk("Priya Venkataraman", "Hal Berg"),
+        "kappa_2026-03-03_discovery.txt": talk("Owen Brennan", "Sue Lamb"),
+        "lambda_2026-03-04_discovery.txt": talk("Owen Brennan", "Tim Roe"),
+    }
+    calls = identify(write_folder(tmp_path, {**BASE, **yew}))
+    assert {n: calls[n].salesperson_name for n in yew} == {
+        n: "Owen Brennan" if n.startswith(("kappa", "lambda")) else "Priya Venkataraman" for n in yew
+    }
+
+
 def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):
     calls = identify(write_folder(tmp_path, {**BASE, "corvid_2026-02-09_review.txt": TRICKY[5][1]}))
     marcus_calls = sorted(n for n, c in calls.items() if c.salesperson_name == "Marcus Delgado")
@@ -185,6 +201,7 @@ def test_ingest_identity_accounts_from_names(names, expected):
         ("Walk me through what happens when a truck is down.", True),
         ("So what's the damage?", False),
         ("How much does the battery cost?", False),
+        ("Do you support single sign-on?", False),
         ("You promised the proposal last week.", False),
         ("Can you send me your pricing?", False),
         ("I'll have to check with my boss.", False),

@@ -52,6 +52,8 @@ SELLER_CUES: dict[str, tuple[re.Pattern[str], float]] = {
                        r"is that (free|included|extra)|what'?s the (damage|catch))\b", -1.5),
         ("chases_them", r"\b((i'?m|we'?re) (still )?(chasing|waiting (on|for))|nobody (told|called|rang) (me|us)|"
                         r"you left me a (voicemail|message)|(it'?s|they'?re) in your inbox)\b", -1.5),
+        ("asks_what_they_offer", r"\b(do|does|can|will|would) (you|your \w+|it|the \w+) (support|offer|integrate|"
+                                 r"connect|provide|work with|train|include|handle|cover|come with)\b", -1.0),
         ("about_their_offer", r"\byour (pricing|product|platform|price|contract|quote|proposal|company|installer|"
                               r"installers|engineer|engineers|software|offer|service|rep|sales|team's|warranty)\b", -1.0),
         ("holds_them_to_it", r"\byou (promised|said you|told us|told me|were supposed to|never sent|quoted us)\b", -1.5),
