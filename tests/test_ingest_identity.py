@@ -34,16 +34,24 @@ CUSTOMER_TALK = [
     "Fine by me.",
     "Good.",
 ]
-MANY_QUESTIONS = [
-    "Do you support single sign-on?",
-    "Can you connect to our warehouse system?",
-    "Do you have anyone in logistics we could talk to?",
-    "Will you train our night shift too?",
+MANY_QUESTIONS = [  # questions about "you" and nothing a buyer alone would ask
+    "Did you get the floor plan I sent you?",
+    "Are you still based in Denver?",
+    "Have you met our operations lead yet?",
+    "Are you free on Thursday afternoon?",
 ]
 
 
-def talk(seller: str, customer: str, customer_first: bool = False, questions: bool = False) -> list[tuple[str, str]]:
-    customer_lines = MANY_QUESTIONS if questions else CUSTOMER_TALK
+BUYER_QUESTIONS = [  # what a buyer asks a vendor
+    "Do you support single sign-on?",
+    "Can you connect to our warehouse system?",
+    "Does it come with training for the night shift?",
+    "How much does the second depot add?",
+]
+
+
+def talk(seller: str, customer: str, customer_first: bool = False, questions: bool | list[str] = False) -> list[tuple[str, str]]:
+    customer_lines = questions if isinstance(questions, list) else MANY_QUESTIONS if questions else CUSTOMER_TALK
     pairs = list(zip(SELLER_TALK, customer_lines))
     lines = []
     for said, answer in pairs:
@@ -119,10 +127,11 @@ def test_ingest_identity_one_call_alone_is_fooled(tmp_path, row, lines, label, p
 
 def test_ingest_identity_customer_with_another_reps_first_name(tmp_path):
     """Yew's customer OWEN shares a first name with Owen Brennan, who sells elsewhere; Yew's
-    calls label everyone by first name. The one who sells there is Priya, not OWEN."""
+    calls label everyone by first name, so the folder cannot tell the two Owens apart and
+    what they say decides: the one asking what the product does is the customer."""
     yew = {
-        "yew_2026-03-01_discovery.txt": talk("PRIYA", "OWEN", customer_first=True, questions=True),
-        "yew_2026-03-08_review.txt": talk("Priya", "Owen", customer_first=True, questions=True),
+        "yew_2026-03-01_discovery.txt": talk("PRIYA", "OWEN", customer_first=True, questions=BUYER_QUESTIONS),
+        "yew_2026-03-08_review.txt": talk("Priya", "Owen", customer_first=True, questions=BUYER_QUESTIONS),
         "zeta_2026-03-02_discovery.txt": talk("Priya Venkataraman", "Hal Berg"),
         "kappa_2026-03-03_discovery.txt": talk("Owen Brennan", "Sue Lamb"),
         "lambda_2026-03-04_discovery.txt": talk("Owen Brennan", "Tim Roe"),
