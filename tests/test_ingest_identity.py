@@ -182,6 +182,18 @@ def test_ingest_identity_accounts_from_shared_customers(tmp_path):
     assert {c.meta.account_source for c in calls.values()} == {"participants"}
 
 
+def test_ingest_identity_accounts_from_the_company_customers_name(tmp_path):
+    """Speech-to-text labels, no names to share: the company the customer answers with."""
+    answer = [("spk_0", "oakmere equine this is kelly"), ("spk_1", "hi kelly this is dana from lumenridge")]
+    calls = identify(write_folder(tmp_path, {
+        **{f"call-{i}.txt": lines for i, lines in enumerate(BASE.values())},
+        "call-a.txt": answer + [("spk_1", "So the order is on its way."), ("spk_0", "Good.")],
+        "call-b.txt": answer + [("spk_1", "The second delivery is Friday."), ("spk_0", "Thanks.")],
+    }))
+    assert calls["call-a.txt"].meta.account == calls["call-b.txt"].meta.account == "Oakmere Equine"
+    assert calls["call-0.txt"].meta.account != "Oakmere Equine"
+
+
 @pytest.mark.parametrize(
     "names,expected",
     [

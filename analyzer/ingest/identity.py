@@ -119,6 +119,8 @@ _ORG_INTRO = [
     re.compile(r"\b(?:calling|here)\s+from\s+" + _ORG),
 ]
 _ORG_INTRO_ASR = re.compile(r"\b(?:this is|my name is|i'?m)\s+[a-z]+(?: [a-z]+)?\s+(?:from|with)\s+([a-z]+)")
+# answering the phone with the company: "Calder Precision, this is Gordon.", "ridgeback this is luis"
+_ORG_ANSWER = re.compile(r"^((?:[A-Za-z][\w&'-]*)(?: [A-Za-z][\w&'-]*){0,3}),? (?:this is|[A-Za-z]+ speaking)\b")
 _VOCATIVE_START = re.compile(r"^(?:(?:[Hh]i|[Hh]ey|[Hh]ello|[Tt]hanks|[Tt]hank you|[Cc]heers|[Mm]orning|[Gg]ood morning|"
                              r"[Ss]orry|[Ww]elcome|[Bb]ye|[Nn]ice to meet you|[Gg]reat to meet you),?\s+)" + r"([A-Z][a-z]+)\b")
 _VOCATIVE_ANY = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hey|thanks|and|morning),?\s+)([A-Z][a-z]+)(?=[,.!?]|\s*$)")
@@ -180,12 +182,18 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
         text, speaker = turn.text, turn.speaker
         head = text[:300]
         cased = any(c.isupper() for c in head)
+        # names and companies as written, then as speech-to-text writes them (lower case)
         for pattern in _SELF_INTRO if cased else ():
             intro[speaker] += [m for m in pattern.findall(head) if _is_name(m.split()[0])]
-        if not cased:
-            intro[speaker] += [m for m in _SELF_INTRO_ASR.findall(head) if _is_name(m.split()[0])]
-        for pattern in _ORG_INTRO if cased else (_ORG_INTRO_ASR,):
+        intro[speaker] += [m for m in _SELF_INTRO_ASR.findall(head.lower()) if _is_name(m.split()[0])
+                           and not any(n.lower() == m for n in intro[speaker])]
+        for pattern in _ORG_INTRO if cased else ():
             orgs[speaker] += [m.strip() for m in pattern.findall(head) if m.strip()]
+        orgs[speaker] += [m for m in _ORG_INTRO_ASR.findall(head.lower())
+                          if not any(o.lower().startswith(m) for o in orgs[speaker])]
+        answer = _ORG_ANSWER.match(head) if index < 3 else None
+        if answer and not any(w.lower() in _NOT_NAMES for w in answer.group(1).split()):
+            orgs[speaker].append(answer.group(1))
         said = [m for m in _VOCATIVE_START.findall(text) + _VOCATIVE_ANY.findall(text) if _is_name(m)]
         said = [name for name in said if name not in intro[speaker]]
         calls_others[speaker] += said
@@ -298,7 +306,8 @@ def _title(word: str) -> str:
 @dataclass(frozen=True)
 class Identity:
     """The salesperson (label, canonical name) and account of one call, each with its source
-    and confidence. `speaker` None: the folder could not tell; the call decides alone."""
+    and confidence. `speaker` None: the metadata names the speaker, or the folder could not
+    tell (the call then decides alone)."""
 
     speaker: str | None
     salesperson: str | None
@@ -590,15 +599,27 @@ class _Folder:
             first -= {key.split()[0] for key in sellers}
         return full, first
 
+    def customer_orgs(self, picks: dict[str, Pick], vendors: set[str]) -> dict[str, list[str]]:
+        """Per call, the organisations its customers introduce themselves with ("it's Kelly at
+        Oakmere Equine"): the account's own name, said in the call."""
+        return {
+            call.relative: [
+                org for speaker in call.speakers if speaker.label != picks[call.relative][0]
+                for org in speaker.orgs if name_key(org).split()[0] not in vendors
+            ]
+            for call in self.calls
+        }
+
     def group_unknown(self, picks: dict[str, Pick]) -> None:
         """Calls with no account from the manifest, metadata or file name join the calls they
-        share customers with (a full name, two first names, or one first name and the
-        seller when the call names nobody else): that group's given account when it has
-        one, else a new account of their own."""
+        share customers with (a full name, two first names, one first name and the seller
+        when the call names nobody else, or the organisation a customer introduces
+        themselves with): that group's given account when it has one, else a new account."""
         persons = self.persons()
         seller_of = {c.relative: persons.get((c.relative, picks[c.relative][0]), ("", False))[0] for c in self.calls}
         sellers = set(seller_of.values()) - {""}
         customers = {c.relative: self.customers_of(c, picks, sellers) for c in self.calls}
+        orgs = self.customer_orgs(picks, self.vendors(persons))
         parent = {c.relative: c.relative for c in self.calls}
 
         def root(x: str) -> str:
@@ -613,7 +634,7 @@ class _Folder:
         buckets: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for call in self.calls:
             full, first = customers[call.relative]
-            keys = [("full", name) for name in full]
+            keys = [("full", name) for name in full] + [("org", name_key(org).split()[0]) for org in orgs[call.relative]]
             keys += [("pair", a, b) for a, b in combinations(sorted(first), 2)]
             if seller_of[call.relative]:
                 keys += [("seller", seller_of[call.relative], name, "unnamed" if not full else "") for name in first]
@@ -635,7 +656,8 @@ class _Folder:
             unknown = [c for c in members if self.accounts[c.relative] is None]
             if not unknown or len(given) > 1:
                 continue
-            if not given and len(members) == 1 and customers[members[0].relative] == (set(), set()):
+            if not given and len(members) == 1 and customers[members[0].relative] == (set(), set()) \
+                    and not orgs[members[0].relative]:
                 continue  # nobody to tell the account by
             account = next(iter(given)) if given else "participants:" + members[0].relative
             for call in unknown:
@@ -644,10 +666,11 @@ class _Folder:
 
     def account_names(self, picks: dict[str, Pick]) -> dict[str, str]:
         """Readable names: the manifest's, the file names' (spelled as said in the calls
-        when they are), or for a group of calls a company said in most of them, else its
-        customers' names."""
+        when they are), or for a group of calls the organisation its customers introduce
+        themselves with, else a company said in most of its calls, else its customers' names."""
         names: dict[str, str] = {}
         persons = self.persons()
+        orgs = self.customer_orgs(picks, self.vendors(persons))
         sellers = {persons[c.relative, picks[c.relative][0]][0] for c in self.calls if (c.relative, picks[c.relative][0]) in persons}
         groups: dict[str, list[CallFacts]] = defaultdict(list)
         for call in self.calls:
@@ -660,6 +683,9 @@ class _Folder:
                 names[account] = next(c.account for c in members if c.account)
             elif kind == "name":
                 names[account] = readable_account(value, companies)
+            elif introduced := Counter(org for c in members for org in orgs.get(c.relative, ())):
+                name = introduced.most_common(1)[0][0]
+                names[account] = " ".join(_title(w) for w in name.split()) if name.islower() else name
             else:
                 said_in = Counter(name for c in members for name in set(c.companies))
                 common = [n for n, k in said_in.most_common() if k >= 2 and k * 2 > len(members)]
