@@ -22,8 +22,37 @@ EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 
 
+def _version(show: bool) -> None:
+    """Package, model and output-format versions: what decides a run's outputs. The model's
+    files are checked (sha256), so this is also the quickest test of an install."""
+    if not show:
+        return
+    from importlib.metadata import version
+
+    from analyzer.errors import ModelError
+    from analyzer.model_files import default_model_dir, describe, verify
+    from analyzer.pipeline import OUTPUT_FORMAT
+
+    directory = default_model_dir()
+    failure = None
+    try:
+        model = f"{describe(verify(directory))} ({directory})"
+    except ModelError as err:
+        model, failure = f"none usable in {directory}", err
+    typer.echo(f"loyalty-analyzer {version('loyalty-analyzer')}\nmodel: {model}\noutput format: {OUTPUT_FORMAT}")
+    if failure:
+        typer.echo(f"error: {failure.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version,
+        help="Print the package, model and output-format versions and exit.",
+    ),
+) -> None:
     """loyalty-analyzer: scores recorded sales calls against seven rules of customer loyalty."""
 
 
@@ -39,7 +68,17 @@ def analyze(
     settings_file: Optional[Path] = typer.Option(None, "--settings", help="JSON settings (thresholds, bars)."),
     max_file_mb: float = typer.Option(50.0, help="Refuse transcript files larger than this (MB)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Do not load the learned heads."),
-    redact: bool = typer.Option(False, "--redact", help="Mask e-mails, phone and card numbers, street addresses."),
+    redact: bool = typer.Option(
+        False, "--redact", help="Mask personal data in every output: customers' names and speaker labels, names said "
+        "in speech, e-mails, phone and card numbers, street addresses (the salesperson's own name stays)."
+    ),
+    redact_orgs: bool = typer.Option(
+        False, "--redact-orgs", help="With --redact (implied): also mask organisations other than our own."
+    ),
+    company: Optional[str] = typer.Option(
+        None, "--company", help="Our own company, kept by --redact-orgs (default: the manifest's company column, "
+        "else the company the salesperson introduces themselves with)."
+    ),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Analyse every call again instead of reusing what an earlier run into --out "
@@ -78,9 +117,13 @@ def analyze(
             typer.echo(f"{severity.value}: {problem.line()}", err=True)
 
     from analyzer.encoder import EncoderError
+    from analyzer.errors import ModelError
 
     try:
         analyzer = Analyzer.default(settings, patterns_only)
+    except ModelError as err:
+        typer.echo(f"error: {err.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     except (EncoderError, ValueError) as err:
         typer.echo(f"error: the learned heads cannot be loaded: {err} (or run with --patterns-only)", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -89,7 +132,8 @@ def analyze(
     try:
         summary = analyze_folder(
             folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
-            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact, csv_bom=excel,
+            max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact,
+            redact_orgs=redact_orgs, company=company, csv_bom=excel,
             use_cache=not no_cache, workers=workers, engine=engine, ray_address=ray_address,
         )
     except OutputError as err:
@@ -121,15 +165,20 @@ def classify(
     """Score utterances with the shipped heads: per-behaviour probabilities and labels."""
     from analyzer.classifier import ModelScorer
     from analyzer.classify import BadLine, classify_records, parse_lines
+    from analyzer.errors import ModelError
     from analyzer.export.writers import json_line, open_output, staged_outputs
+    from analyzer.model_files import default_model_dir, verify
 
-    if not ModelScorer.available():
-        typer.echo("error: the learned heads are missing (models/heads.json); run `make train`", err=True)
-        raise typer.Exit(EXIT_NOTHING_ANALYSED)
+    directory = default_model_dir()
+    try:
+        verify(directory)
+    except ModelError as err:
+        typer.echo(f"error: {err.line()}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if str(source) != "-" and not source.is_file():
         typer.echo(f"error: {source} does not exist", err=True)
         raise typer.Exit(EXIT_USAGE)
-    scorer = ModelScorer()
+    scorer = ModelScorer(directory)
     handle = sys.stdin if str(source) == "-" else source.open(encoding="utf-8-sig", errors="replace")
     scored = bad = 0
 
@@ -240,6 +289,14 @@ def train(
 
     if rollback == (extra is not None):
         typer.echo("error: give either --extra REVIEWED.csv or --rollback", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    from analyzer.training import data_dir
+
+    if extra is not None and not any((data_dir() / "raw").glob("*.jsonl")):
+        # an installed package carries the model, not the data it was trained on
+        typer.echo(f"error: no training data in {data_dir() / 'raw'}; --extra retrains on the project's data, "
+                   "which a checkout has (models/data/): run it there, or set LOYALTY_MODEL_DIR to such a models/",
+                   err=True)
         raise typer.Exit(EXIT_USAGE)
     if rollback:
         try:

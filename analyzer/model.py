@@ -101,8 +101,13 @@ class Prediction:
     """The learned heads' output for one salesperson utterance."""
 
     probabilities: dict[str, float]   # behaviour -> probability
-    tactic: str | None = None          # most likely manipulation tactic
-    tactic_probability: float = 0.0
+    tactics: tuple[tuple[str, float], ...] = ()  # manipulation tactics, most likely first
+    read: tuple[str, ...] = ()         # ids of the utterances the model read around it
+    focus: str | None = None           # the one it weighed most
+
+    @property
+    def tactic(self) -> str | None:
+        return self.tactics[0][0] if self.tactics else None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,9 @@ class ParsedCall:
 
     def __post_init__(self) -> None:
         self._position.update({u.id: i for i, u in enumerate(self.utterances)})
+
+    def position(self, utterance_id: str) -> int:
+        return self._position[utterance_id]
 
     def get(self, utterance_id: str | None) -> Utterance | None:
         position = self._position.get(utterance_id) if utterance_id else None

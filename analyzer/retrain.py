@@ -10,9 +10,7 @@ import io
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from analyzer.classifier import BEHAVIORS, CONFIG_NAME, WEIGHTS_NAME, BehaviorClassifier, ModelScorer, default_model_dir
+from analyzer.classifier import BEHAVIORS, CONFIG_NAME, WEIGHTS_NAME, BehaviorClassifier, ModelScorer, default_model_dir, example_call
 from analyzer.ingest.csvfile import sniff_dialect
 from analyzer.ingest.decode import decode
 from analyzer.review import ReviewError, parse_verdict
@@ -42,6 +40,9 @@ def reviewed_rows(path: Path) -> list[dict]:
             "text": row["excerpt"].lstrip("'"), "context": context, "behavior": row["behavior"],
             "labels": [row["behavior"]] if agreed else [], "tactic": None,
             "origin": f"coach review ({path.name}, line {reader.line_num})",
+            "_example": example_call(row["excerpt"].lstrip("'"), context),
+            # the verdict is about the flagged behaviour only
+            "_judged": {row["behavior"]},
         })
     return rows
 
@@ -57,14 +58,10 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
     cache = CachedEncoder(scorer.reference_encoder, directory / ".cache" / f"embeddings-{scorer.adapter_sha256[:12]}.npz")
     train = parts["train"] + added
     X_train, X_val, X_test = (features(cache, rows) for rows in (train, parts["val"], parts["test"]))
-    Y, tactic = targets(train)
-    mask = np.ones_like(Y)
-    for i, row in enumerate(added, start=len(parts["train"])):
-        mask[i] = 0
-        mask[i, BEHAVIORS.index(row["behavior"])] = 1
+    Y, T, W = targets(train)
     before = evaluate(scorer.classifier, X_test, parts["test"], scorer.thresholds)
-    model = BehaviorClassifier(seed=SEED).fit(X_train, Y, tactic, mask)
-    Y_val, _ = targets(parts["val"])
+    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 30)).fit(X_train, Y, T, W)
+    Y_val, _, _ = targets(parts["val"])
     probabilities = model.predict_proba(X_val)
     thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
     after = evaluate(model, X_test, parts["test"], thresholds)

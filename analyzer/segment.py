@@ -116,21 +116,42 @@ def segment_calls(calls: list[Call]) -> list[ParsedCall]:
     return [_parse(call, [next(split) for _ in call.turns]) for call in calls]
 
 
+def segment_with_units(call: Call, units: dict[int, list[str]]) -> ParsedCall:
+    """Like segment_call, but the turns in `units` are cut into the given pieces (labelled
+    sentences of training data, one text `loyalty classify` scores) instead of by spaCy."""
+    split = nlp.sentences([turn.text for turn in call.turns])
+    return _parse(call, split, units)
+
+
 def segment_call(call: Call) -> ParsedCall:
     return segment_calls([call])[0]
 
 
-def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]]) -> ParsedCall:
+def _given_spans(text: str, pieces: list[str]) -> list[tuple[int, int]]:
+    spans, cursor = [], 0
+    for piece in pieces:
+        start = text.find(piece, cursor)
+        if start < 0:
+            raise ValueError(f"{piece!r} is not in its turn's text")
+        spans.append((start, start + len(piece)))
+        cursor = start + len(piece)
+    return spans
+
+
+def _parse(call: Call, turn_sentences: list[list[nlp.Sentence]], units: dict[int, list[str]] | None = None) -> ParsedCall:
     utterances: list[Utterance] = []
     anchor: str | None = None  # the customer utterance a salesperson turn responds to
     for index, (turn, sents) in enumerate(zip(call.turns, turn_sentences)):
         role = call.role_of(turn.speaker)
-        punctuated = any(mark in turn.text for mark in (". ", "? ", "! ")) or len(sents) > 1
-        limit = MAX_WORDS_PUNCTUATED if punctuated else MAX_WORDS
-        pieces = _join_short([piece for sent in sents for piece in _split_long(sent, limit)], limit)
+        if units and index in units:
+            spans = _given_spans(turn.text, units[index])
+        else:
+            punctuated = any(mark in turn.text for mark in (". ", "? ", "! ")) or len(sents) > 1
+            limit = MAX_WORDS_PUNCTUATED if punctuated else MAX_WORDS
+            pieces = _join_short([piece for sent in sents for piece in _split_long(sent, limit)], limit)
+            spans = [(piece[0].start, piece[-1].end) for piece in pieces]
         made: list[Utterance] = []
-        for n, piece in enumerate(pieces):
-            start, end = piece[0].start, piece[-1].end
+        for n, (start, end) in enumerate(spans):
             text = turn.text[start:end]
             made.append(
                 Utterance(

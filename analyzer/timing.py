@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-STAGES = ("ingest", "segment", "model", "detect", "score", "cache", "export")
+STAGES = ("ingest", "redact", "segment", "model", "detect", "score", "cache", "export")
 
 
 class StageTimes:

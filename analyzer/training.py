@@ -1,42 +1,56 @@
-"""What training, evaluation and the review loop's retraining share: the labelled data and
-its scenario split, feature rows, threshold calibration and precision / recall / F1.
+"""What training, evaluation and the review loop's retraining share: the labelled data as
+salesperson utterances in their conversations, its split, feature rows, threshold
+calibration and precision / recall / F1.
 
-The split is by scenario, so paraphrases of one situation never straddle train and test:
-sha1(scenario) % 100 < 70 train, < 85 validation (thresholds), else held-out test, which is
-never used for training or threshold tuning. models/data/eval/independent.jsonl, written
-separately from the training data, is only ever evaluated: its odd-numbered calls were read
-for error analysis ("independent_dev"), its even-numbered calls never were
-("independent_test")."""
+Three kinds of data (models/data/README.md): topic files (one utterance and the customer
+line before it), call-style files (rows of one call in order, rebuilt here into the call),
+and whole calls (every turn of both speakers, every salesperson sentence labelled). Every
+row becomes a (call, utterance) pair, so training reads the same window analysis reads.
+
+The split is by scenario (a call, or a group of paraphrases), so nothing straddles train
+and test: sha1(scenario) % 100 < 70 train, < 85 validation (thresholds), else held-out
+test. The evaluation sets are never trained on: `independent` (86 calls; its odd calls were
+read for error analysis, and its even calls have been reported on so often that they no
+longer count as unseen) and `unseen` (whole calls by writers who saw neither the training
+data nor its briefs; never read)."""
 from __future__ import annotations
 
 import hashlib
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from analyzer.classifier import BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir, pair_call
+from analyzer.classifier import BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir, example_call
+from analyzer.model import Call, CallMeta, SalespersonResolution, Turn
+from analyzer.segment import segment_with_units
 
 INDEPENDENT = ("independent_test", "independent_dev")
+UNSEEN = "unseen"
 # precision-first behaviours: a false accusation costs a coach's trust
-MIN_PRECISION = {"manipulation": 0.92, "pretending_to_know": 0.85}
+MIN_PRECISION = {"manipulation": 0.90, "pretending_to_know": 0.85}
+# A topic file's writer judged its own behaviours; a row's silence about any other behaviour
+# is not a "no" (a brush-off written as a bluff example may well be manipulation too), so
+# those negatives carry no weight. Call files judge every behaviour.
+TOPIC_JUDGES = {
+    "commitment": {"commitment"},
+    "discovery_question": {"discovery_question"},
+    "honest_uncertainty": {"honest_uncertainty", "pretending_to_know"},
+    "pretending_to_know": {"pretending_to_know", "honest_uncertainty"},
+    "manipulation": {"manipulation"},
+    "ownership_blame": {"ownership", "blame_shifting"},
+    "blame_negatives": {"blame_shifting", "ownership"},
+    "reframing": {"reframing"},
+    "tailored_generic": {"tailored_solution", "generic_pitch"},
+}
+WHOLE_CALL_WEIGHT = 2.0  # whole calls look like what analysis sees; they count double
 
 
 def data_dir() -> Path:
     return default_model_dir() / "data"
-
-
-def load_rows(paths: list[Path]) -> list[dict]:
-    rows = []
-    for path in paths:
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if line.strip():
-                row = json.loads(line)
-                row["_source"] = f"{path.name}:{number}"
-                rows.append(row)
-    return rows
 
 
 def split_of(scenario: str) -> str:
@@ -44,10 +58,118 @@ def split_of(scenario: str) -> str:
     return "train" if bucket < 70 else "val" if bucket < 85 else "test"
 
 
-def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    Y = np.array([[float(b in r["labels"]) for b in BEHAVIORS] for r in rows], dtype=np.float32)
-    tactic = np.array([TACTICS.index(r["tactic"]) if r.get("tactic") in TACTICS else -1 for r in rows])
-    return Y, tactic
+def _lines(path: Path) -> Iterable[tuple[int, dict]]:
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            yield number, json.loads(line)
+
+
+def topic_rows(path: Path) -> list[dict]:
+    """A topic file: each row is its own two-line conversation."""
+    judged = TOPIC_JUDGES.get(path.stem)
+    rows = []
+    for number, row in _lines(path):
+        row["_source"] = f"{path.name}:{number}"
+        row["_example"] = example_call(row["text"], row.get("context") or "")
+        row["_judged"] = judged
+        rows.append(row)
+    return rows
+
+
+def call_style_rows(path: Path) -> list[dict]:
+    """Rows of whole calls written one salesperson line at a time (with the customer line
+    before it): rebuilt into one call per scenario, in file order."""
+    by_call: dict[str, list[dict]] = {}
+    for number, row in _lines(path):
+        row["_source"] = f"{path.name}:{number}"
+        by_call.setdefault(row["scenario"], []).append(row)
+    result = []
+    for scenario, rows in by_call.items():
+        turns: list[list] = []  # [speaker, [pieces], [rows]]
+        previous_context = None
+        for row in rows:
+            context = row.get("context") or ""
+            if context and context != previous_context:
+                turns.append(["customer", [context], []])
+            if turns and turns[-1][0] == "salesperson" and context == previous_context:
+                turns[-1][1].append(row["text"])
+                turns[-1][2].append(row)
+            else:
+                turns.append(["salesperson", [row["text"]], [row]])
+            previous_context = context
+        result += _rows_of_call(scenario, [(s, pieces, labelled) for s, pieces, labelled in turns])
+    return result
+
+
+def whole_call_rows(path: Path) -> list[dict]:
+    """Whole calls (models/data/LABELS.md): one line per turn, salesperson sentences labelled."""
+    by_call: dict[str, list[tuple[int, dict]]] = {}
+    for number, turn in _lines(path):
+        by_call.setdefault(turn["call"], []).append((number, turn))
+    result = []
+    for call_id, turns in by_call.items():
+        built = []
+        for number, turn in sorted(turns, key=lambda nt: nt[1]["turn"]):
+            if turn["role"] == "salesperson":
+                labelled = [{
+                    "text": s["text"], "labels": s["labels"], "tactics": s.get("tactics") or [],
+                    "scenario": call_id, "industry": turn.get("industry"), "style": turn.get("style"),
+                    "origin": turn.get("origin"), "_source": f"{path.name}:{number}", "_weight": WHOLE_CALL_WEIGHT,
+                } for s in turn["sentences"]]
+                built.append(("salesperson", [s["text"] for s in turn["sentences"]], labelled))
+            else:
+                built.append(("customer", [turn["text"]], []))
+        result += _rows_of_call(call_id, built)
+    return result
+
+
+def _rows_of_call(call_id: str, turns: list[tuple[str, list[str], list[dict]]]) -> list[dict]:
+    """Label rows attached to their utterances in one parsed call. Customer turns are
+    segmented as analysis segments them; salesperson turns keep the labelled sentences."""
+    call = Call(call_id, "data", CallMeta(call_id), tuple(Turn(s, " ".join(p)) for s, p, _ in turns),
+                SalespersonResolution("salesperson", "data", 1.0))
+    units = {i: pieces for i, (speaker, pieces, _) in enumerate(turns) if speaker == "salesperson"}
+    parsed = segment_with_units(call, units)
+    by_turn: dict[int, list] = {}
+    for utterance in parsed.utterances:
+        by_turn.setdefault(utterance.turn, []).append(utterance)
+    rows = []
+    for index, (speaker, _, labelled) in enumerate(turns):
+        for row, utterance in zip(labelled, by_turn.get(index, [])):
+            row["_example"] = (parsed, utterance)
+            row["_judged"] = None
+            rows.append(row)
+    return rows
+
+
+def load_rows(paths: Iterable[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        if path.parent.name == "calls" or path.stem.startswith("unseen"):
+            rows += whole_call_rows(path)
+        elif path.stem.startswith("calls_") or path.stem == "independent":
+            rows += call_style_rows(path)
+        else:
+            rows += topic_rows(path)
+    return rows
+
+
+def tactics_of(row: dict) -> list[str]:
+    found = row.get("tactics") or ([row["tactic"]] if row.get("tactic") else [])
+    return [t for t in found if t in TACTICS]
+
+
+def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, tactics multi-hot, label weights) per row."""
+    Y = np.array([[float(b in r["labels"]) for b in BEHAVIORS] for r in rows], dtype=np.float32).reshape(len(rows), len(BEHAVIORS))
+    T = np.array([[float(t in tactics_of(r)) for t in TACTICS] for r in rows], dtype=np.float32).reshape(len(rows), len(TACTICS))
+    W = np.ones_like(Y)
+    for i, row in enumerate(rows):
+        judged = row.get("_judged")
+        if judged is not None:
+            W[i] = [1.0 if b in judged or b in row["labels"] else 0.0 for b in BEHAVIORS]
+        W[i] *= row.get("_weight", 1.0)
+    return Y, T, W
 
 
 class CachedEncoder:
@@ -73,18 +195,8 @@ class CachedEncoder:
         return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 
-def symbolic(rows: list[dict]) -> np.ndarray:
-    featurizer = Featurizer(encoder=object())
-    return np.array(
-        [featurizer.symbolic(*pair_call(r["text"], r.get("context") or ""), r.get("context") or "") for r in rows],
-        dtype=np.float32,
-    )
-
-
 def features(encoder, rows: list[dict]) -> np.ndarray:
-    return Featurizer(encoder=encoder).embed(
-        [r["text"] for r in rows], [r.get("context") or "" for r in rows], symbolic(rows)
-    )
+    return Featurizer(encoder=encoder).rows([r["_example"] for r in rows], per_call=False)[0]
 
 
 def prf(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
@@ -106,22 +218,22 @@ def calibrate(y: np.ndarray, probabilities: np.ndarray, behavior: str) -> float:
     if floor is not None:
         reaching = [(t, m) for t, m in scores if m["precision"] >= floor and m["recall"] > 0]
         if reaching:
-            return float(max(reaching, key=lambda tm: (tm[1]["recall"], tm[0]))[0])
+            return float(max(reaching, key=lambda tm: (tm[1]["recall"], -tm[0]))[0])
     return float(max(scores, key=lambda tm: (tm[1]["f1"], tm[0]))[0])
 
 
 def evaluate(model: BehaviorClassifier, X: np.ndarray, rows: list[dict], thresholds: dict[str, float]) -> dict:
-    Y, tactic = targets(rows)
-    probabilities = model.predict_proba(X)
+    Y, T, _ = targets(rows)
+    probabilities, tactic_probabilities, _ = model.outputs(X)
     result = {
         b: prf(Y[:, i], (probabilities[:, i] >= thresholds[b]).astype(int))
         for i, b in enumerate(model.behaviors)
         if Y[:, i].sum() > 0
     }
-    known = tactic >= 0
+    known = T.sum(1) > 0
     if known.any():
-        predicted = model.predict_tactic_proba(X[known]).argmax(1)
-        result["manipulation_tactic_accuracy"] = round(float((predicted == tactic[known]).mean()), 3)
+        top = tactic_probabilities[known].argmax(1)
+        result["manipulation_tactic_accuracy"] = round(float(T[known][np.arange(int(known.sum())), top].mean()), 3)
     return result
 
 
@@ -137,7 +249,7 @@ def print_table(title: str, metrics: dict) -> None:
 
 def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     data = data or data_dir()
-    rows = load_rows(sorted((data / "raw").glob("*.jsonl")))
+    rows = load_rows(sorted((data / "raw").glob("*.jsonl")) + sorted((data / "calls").glob("*.jsonl")))
     parts: dict[str, list[dict]] = {"train": [], "val": [], "test": []}
     for row in rows:
         parts[split_of(row["scenario"])].append(row)
@@ -145,4 +257,5 @@ def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     rows = load_rows([independent]) if independent.is_file() else []
     parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]
     parts["independent_test"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 0]
+    parts[UNSEEN] = load_rows(sorted((data / "eval").glob("unseen_*.jsonl")))
     return parts

@@ -6,6 +6,7 @@ Every run below is a fresh process, so start-up and peak memory are what a user 
   rerun       the same folder again into the same output: the cache's share of the cold time
   workers     all calls with --workers 2 (outputs must be byte-identical to `cold`)
   quarter     a quarter of the calls: peak memory must not grow with the number of calls
+  redact      a few calls (--redact-calls) without and with --redact-orgs: what redaction costs
   naive       a few calls the way one would write it first -- every salesperson utterance
               and its context through the fp32 encoder one at a time, once per behaviour --
               against the pipeline's own analysis of the same calls in the same process
@@ -43,23 +44,24 @@ def corpus(calls: int, seed: int) -> Path:
     return folder
 
 
-def analyse(folder: Path, out: Path, workers: int, use_cache: bool) -> dict:
+def analyse(folder: Path, out: Path, workers: int, use_cache: bool, redact: bool = False) -> dict:
     """One run in a fresh process; its wall time, stage times and peak memory."""
-    command = [sys.executable, __file__, "--one", str(folder), str(out), str(workers), str(int(use_cache))]
+    command = [sys.executable, __file__, "--one", str(folder), str(out), str(workers), str(int(use_cache)), str(int(redact))]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"bench run failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def one(folder: Path, out: Path, workers: int, use_cache: bool) -> None:
+def one(folder: Path, out: Path, workers: int, use_cache: bool, redact: bool = False) -> None:
     """Child side of `analyse`: import, load, analyse, report -- all of it timed."""
     started = time.perf_counter()
     from analyzer.pipeline import Analyzer, analyze_folder
 
     analyzer = Analyzer.default()
     loaded = time.perf_counter()
-    summary = analyze_folder(folder, out, analyzer=analyzer, workers=workers, use_cache=use_cache)
+    summary = analyze_folder(folder, out, analyzer=analyzer, workers=workers, use_cache=use_cache,
+                             redact=redact, redact_orgs=redact)
     finished = time.perf_counter()
     utterances = sum(1 for _ in (out / "annotations.jsonl").open(encoding="utf-8"))
     own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -77,7 +79,7 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     """The naive way and the pipeline on the same calls, one process, warm models."""
     import numpy as np
 
-    from analyzer.classifier import BEHAVIORS, ModelScorer
+    from analyzer.classifier import BEHAVIORS, Featurizer, ModelScorer
     from analyzer.ingest import read_call
     from analyzer.pipeline import Analyzer
     from analyzer.segment import segment_calls
@@ -95,19 +97,15 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     pipeline_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    featurizer = scorer.featurizer
+    naive_featurizer = Featurizer(OneAtATime(reference))
     naive, fast, scored = [], [], 0
     for parsed, result in zip(segment_calls(loaded), results):
         for utterance in parsed.salesperson_utterances():
-            answered = parsed.get(utterance.responds_to)
-            context = answered.text if answered else ""
-            symbolic = np.array([featurizer.symbolic(parsed, utterance, context)], dtype=np.float32)
             row = []
             for index, _ in enumerate(BEHAVIORS):
-                text_vector = reference.encode([utterance.text])
-                context_vector = reference.encode([context]) if context else np.zeros_like(text_vector)
-                # Featurizer.embed's layout, but each text through the encoder on its own
-                features = np.hstack([text_vector, context_vector, text_vector * context_vector, symbolic])
+                # the same window and layout, but every text through the fp32 encoder on its own,
+                # once per behaviour, as a first version judging one behaviour at a time would
+                features, _ = naive_featurizer.rows([(parsed, utterance)], per_call=False)
                 row.append(float(scorer.classifier.predict_proba(features)[0, index]))
             scored += 1
             prediction = result.parsed.predictions.get(utterance.id)
@@ -126,6 +124,27 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
     }
 
 
+class OneAtATime:
+    """An encoder that sends each text through on its own: the naive way's cost."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+
+    def encode(self, texts):
+        return np.vstack([self.encoder.encode([text]) for text in texts])
+
+
+def redaction_cost(plain: dict, redacted: dict) -> dict:
+    """The same calls without and with --redact-orgs: wall time, the redact stage, memory."""
+    calls = max(redacted["calls"], 1)
+    return {
+        "calls": redacted["calls"], "without": plain, "with": redacted,
+        "redact_stage_seconds": redacted["stage_seconds"].get("redact"),
+        "extra_seconds_per_call": round((redacted["seconds"] - plain["seconds"]) / calls, 2),
+        "slowdown": round(redacted["seconds"] / plain["seconds"], 2),
+    }
+
+
 def digest(out: Path) -> dict[str, str]:
     return {name: hashlib.sha256((out / name).read_bytes()).hexdigest()[:16] for name in OUTPUTS if (out / name).is_file()}
 
@@ -136,18 +155,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--naive-calls", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--redact-calls", type=int, default=10, help="calls to time with and without --redact-orgs")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
-    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        folder, out, workers, use_cache = args.one
-        one(Path(folder), Path(out), int(workers), bool(int(use_cache)))
+        folder, out, workers, use_cache, redact = args.one
+        one(Path(folder), Path(out), int(workers), bool(int(use_cache)), bool(int(redact)))
         return
 
     work = HERE / "work"
     folder = corpus(args.calls, args.seed)
     quarter_folder = corpus(max(1, args.calls // 4), args.seed)
-    for name in ("out-cold", "out-workers", "out-quarter"):
+    redact_folder = corpus(min(args.redact_calls, args.calls), args.seed)
+    for name in ("out-cold", "out-workers", "out-quarter", "out-plain", "out-redact"):
         shutil.rmtree(work / name, ignore_errors=True)
     print(f"corpus: {args.calls} calls in {folder.relative_to(ROOT)}", flush=True)
 
@@ -159,6 +180,9 @@ def main() -> None:
     print(f"--workers {args.workers}: {workers['seconds']} s", flush=True)
     quarter = analyse(quarter_folder, work / "out-quarter", 1, use_cache=True)
     print(f"quarter: {quarter['seconds']} s", flush=True)
+    plain = analyse(redact_folder, work / "out-plain", 1, use_cache=False)
+    redacted = analyse(redact_folder, work / "out-redact", 1, use_cache=False, redact=True)
+    print(f"redact: {plain['seconds']} s without, {redacted['seconds']} s with --redact-orgs", flush=True)
     naive = naive_vs_pipeline(folder, args.naive_calls)
     print(f"naive: {naive['naive_seconds']} s vs pipeline {naive['pipeline_seconds']} s", flush=True)
 
@@ -173,6 +197,7 @@ def main() -> None:
         "workers": workers | {"workers": args.workers, "calls_per_minute": round(workers["calls"] / workers["seconds"] * 60, 1),
                               "same_outputs_as_cold": digest(work / "out-workers") == digest(work / "out-cold")},
         "quarter": quarter,
+        "redact": redaction_cost(plain, redacted),
         "naive": naive,
     }
     best = max(results["cold"]["calls_per_minute"], results["workers"]["calls_per_minute"])

@@ -33,7 +33,7 @@ class FakeScorer:
             dataclasses.replace(
                 parsed,
                 predictions={
-                    u.id: Prediction({b: self.probability for b in BEHAVIORS}, "pressure", 0.9)
+                    u.id: Prediction({b: self.probability for b in BEHAVIORS}, (("pressure", 0.9), ("guilt", 0.6), ("fear", 0.2)))
                     for u in parsed.salesperson_utterances()
                 },
             )
@@ -46,18 +46,30 @@ def test_classifier_prediction_decides_over_patterns():
     flagged = Analyzer(scorer=FakeScorer(0.9)).analyze_call(call).findings
     assert {f.behavior for f in flagged} >= {"commitment", "manipulation"}
     assert all(f.confidence == 0.9 and f.evidence[0] == "model:heads" for f in flagged)
-    assert next(f for f in flagged if f.behavior == "manipulation").tactic == "pressure"
+    # two tactics the model is sure of in one sentence are two findings; a third below is not
+    assert sorted(f.tactic for f in flagged if f.behavior == "manipulation") == ["guilt", "pressure"]
     promise = make_call(("Rep", "I'll send it by Friday."))
     assert not Analyzer(scorer=FakeScorer(0.1)).analyze_call(promise).findings  # the model says no
 
 
+def _rows(rng, n: int) -> np.ndarray:
+    from analyzer.classifier import PRESENT_AT, ROW_FIXED, WINDOW
+
+    X = rng.normal(size=(n, ROW_FIXED + 4)).astype(np.float32)
+    X[:, PRESENT_AT:ROW_FIXED] = rng.integers(0, 2, size=(n, WINDOW))
+    return X
+
+
 def test_classifier_fit_predict_save_load_roundtrip(tmp_path):
+    from analyzer.classifier import TACTICS
+
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 12)).astype(np.float32)
+    X = _rows(rng, 200)
     Y = np.zeros((200, len(BEHAVIORS)), dtype=np.float32)
     Y[:, 0] = X[:, 0] > 0
-    tactic = np.where(X[:, 1] > 0, 2, -1)
-    model = BehaviorClassifier(epochs=30, seed=1).fit(X, Y, tactic)
+    T = np.zeros((200, len(TACTICS)), dtype=np.float32)
+    T[:, 2] = X[:, 1] > 0
+    model = BehaviorClassifier(epochs=30, seed=1).fit(X, Y, T)
     p = model.predict_proba(X)
     assert p.shape == (200, len(BEHAVIORS))
     assert ((p[:, 0] > 0.5) == (Y[:, 0] == 1)).mean() > 0.9
@@ -100,7 +112,7 @@ def test_classifier_classify_command(tmp_path):
     assert set(scored) == {"a", "b", "d"}
     assert set(scored["a"]["scores"]) == set(BEHAVIORS)
     assert "commitment" in scored["a"]["labels"]
-    assert "manipulation" in scored["b"]["labels"] and scored["b"]["tactic"]
+    assert "manipulation" in scored["b"]["labels"] and scored["b"]["tactics"]
     assert "honest_uncertainty" in scored["d"]["labels"]
 
 
@@ -111,6 +123,26 @@ def test_classifier_metrics_are_shipped_with_the_heads():
         m = config["metrics"]["held_out"][behavior]
         assert m["support"] > 50 and 0 <= m["f1"] <= 1
         assert 0 < config["thresholds"][behavior] < 1
+
+
+@needs_heads
+def test_classifier_classify_reads_the_preceding_turns(tmp_path):
+    """The same sentence after different turns is judged differently: the window is read."""
+    text = "Like I said, that part was always going to be extra."
+    plain = {"id": "plain", "text": text, "context": "Sounds good."}
+    caught = {"id": "caught", "text": text, "context": "Wait, you told me installation was included.", "turns": [
+        {"speaker": "Rep", "role": "salesperson", "text": "Installation is included in the price, no extra charge."},
+        {"speaker": "Ann", "role": "customer", "text": "Great, so nothing else to pay."},
+    ]}
+    bad = {"id": "bad", "text": text, "turns": [{"speaker": "x", "role": "boss", "text": "hi"}]}
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(x) for x in (plain, caught, bad)) + "\n")
+    out = tmp_path / "scored.jsonl"
+    result = CliRunner().invoke(app, ["classify", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "in.jsonl:3: 'turns'[0] has role 'boss'" in result.stderr
+    scored = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert scored["plain"]["scores"] != scored["caught"]["scores"]
 
 
 def test_encoder_refuses_a_file_that_is_not_the_verified_model(tmp_path):

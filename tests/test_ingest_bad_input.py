@@ -17,7 +17,7 @@ BAD_INPUTS = [
     ("shape.json", json.dumps({"hello": "world"}).encode(), "E105"),
     ("not_vtt.vtt", b"00:00:01.000 --> 00:00:02.000\nhi\n", "E105"),
     ("no_header.csv", b"a,b\n1,2\n", "E105"),
-    ("notes.docx", b"PK\x03\x04 something", "E104"),
+    ("notes.odt", b"PK\x03\x04 something", "E104"),
     ("one_speaker.txt", b"Dana: Hello?\nDana: Anyone there?\n", "E107"),
     ("no_turns.txt", b"just some notes about a call\nwith no speakers at all\n", "E106"),
     ("no_cues.srt", b"this is not a subtitle file\n", "E105"),

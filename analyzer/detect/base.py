@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.confidence import combine, decide
-from analyzer.model import Finding, ParsedCall, Polarity, Utterance
+from analyzer.model import Finding, ParsedCall, Polarity, Prediction, Role, Utterance
 
 
 class Detector(ABC):
@@ -42,6 +42,24 @@ class Evidence:
     blockers: tuple[pattern_data.Match, ...]
     context: Context
     confidence: float  # confidence.combine over the above; 0 when no signal fired
+
+
+def window_note(parsed: ParsedCall, utterance: Utterance, prediction: Prediction) -> str:
+    """Which lines the model read around the utterance, and the one it weighed most."""
+    if not prediction.read:
+        return ""
+    here = parsed.position(utterance.id)
+    read = [u for i in prediction.read if (u := parsed.get(i)) is not None]
+    before = [u for u in read if parsed.position(u.id) < here]
+    customer = sum(1 for u in before if u.role is Role.CUSTOMER)
+    note = f"read the {len(before)} line{'s' if len(before) != 1 else ''} before it ({customer} the customer's)"
+    if len(read) > len(before):
+        note += " and the customer's reaction"
+    focus = parsed.get(prediction.focus)
+    if focus is not None:
+        who = "the customer's" if focus.role is Role.CUSTOMER else "the salesperson's own"
+        note += f", weighing most {who} {quote(focus.text, 70)}"
+    return note
 
 
 def last_customer_line(parsed: ParsedCall, utterance: Utterance) -> Context:
@@ -86,28 +104,35 @@ class PatternDetector(Detector):
         return Evidence(signals, boosters, blockers, context, confidence)
 
     def detect(self, parsed: ParsedCall) -> list[Finding]:
-        findings = [f for u in parsed.salesperson_utterances() if (f := self._judge(parsed, u))]
+        findings = [f for u in parsed.salesperson_utterances() for f in self._judge(parsed, u)]
         if self.polarity is Polarity.EVENT:
             return findings  # two promises in one turn are two commitments
-        # one judgement per turn: three sentences of one honest answer are one moment
-        best: dict[int, Finding] = {}
+        # one judgement per turn (and tactic): three sentences of one honest answer are one
+        # moment, while false urgency and guilt in one turn are two
+        best: dict[tuple[int, str | None], Finding] = {}
         turn_of = {u.id: u.turn for u in parsed.utterances}
         for finding in findings:
-            turn = turn_of[finding.utterance_id]
-            if turn not in best or finding.confidence > best[turn].confidence:
-                best[turn] = finding
-        return [f for f in findings if best[turn_of[f.utterance_id]] is f]
+            key = (turn_of[finding.utterance_id], finding.tactic)
+            if key not in best or finding.confidence > best[key].confidence:
+                best[key] = finding
+        return [f for f in findings if best[(turn_of[f.utterance_id], f.tactic)] is f]
 
-    def _judge(self, parsed: ParsedCall, utterance: Utterance) -> Finding | None:
+    def tactics(self, evidence: Evidence, prediction: Prediction | None) -> list[str | None]:
+        """The tactics a finding is reported under: one finding each (manipulation only)."""
+        return [None]
+
+    def _judge(self, parsed: ParsedCall, utterance: Utterance) -> list[Finding]:
         evidence = self.evidence(parsed, utterance)
         prediction = parsed.predictions.get(utterance.id)
         probability = prediction.probabilities.get(self.name) if prediction else None
         confidence = decide(evidence.confidence, probability)
         if confidence <= 0:
-            return None
+            return []
         parts = []
         if probability is not None:
             parts.append(f"model {probability:.2f}")
+            if reading := window_note(parsed, utterance, prediction):
+                parts.append(reading)
         if evidence.signals:
             best = evidence.signals[0]
             span = (best.start, best.end)
@@ -120,24 +145,22 @@ class PatternDetector(Detector):
             parts.append(evidence.context.note)
         if evidence.blockers:
             parts.append("lowered: " + ", ".join(m.pattern.explain for m in evidence.blockers))
-        tactic = None
-        if self.name == "manipulation":
-            tactic = prediction.tactic if prediction and prediction.tactic else (
-                evidence.signals[0].pattern.tag if evidence.signals else None
-            )
         names = evidence.signals + evidence.boosters + evidence.blockers
-        return self.finding(
-            parsed,
-            utterance,
-            Finding(
-                utterance_id=utterance.id,
-                behavior=self.name,
-                rule=self.rule,
-                polarity=self.polarity,
-                confidence=confidence,
-                span=span,
-                explanation="; ".join(parts),
-                evidence=(("model:heads",) if probability is not None else ()) + tuple(f"pattern:{m.pattern.name}" for m in names),
-                tactic=tactic,
-            ),
-        )
+        return [
+            self.finding(
+                parsed,
+                utterance,
+                Finding(
+                    utterance_id=utterance.id,
+                    behavior=self.name,
+                    rule=self.rule,
+                    polarity=self.polarity,
+                    confidence=confidence,
+                    span=span,
+                    explanation="; ".join(parts),
+                    evidence=(("model:heads",) if probability is not None else ()) + tuple(f"pattern:{m.pattern.name}" for m in names),
+                    tactic=tactic,
+                ),
+            )
+            for tactic in self.tactics(evidence, prediction)
+        ]

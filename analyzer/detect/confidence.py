@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# manipulation: the most likely tactic is always named; a further tactic of the same sentence
+# becomes a finding of its own from this probability (tactic heads are independent sigmoids)
+TACTIC_THRESHOLD = 0.5
+
 
 def combine(signals: Iterable[float], boosters: Iterable[float] = (), blockers: Iterable[float] = (), context: float = 1.0) -> float:
     miss = 1.0

@@ -16,10 +16,12 @@ from analyzer.ingest.identity import CallFacts, Identity, call_facts, infer_iden
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, call_meta, resolve_salesperson, with_identity
 from analyzer.ingest.subtitles import CueError, read_srt, read_webvtt
 from analyzer.ingest.text import read_text
+from analyzer.ingest.wordfile import DocxError, read_docx
 from analyzer.model import Call, CallMeta, Turn
 
-# extension -> (format name for messages, reader)
-READERS: dict[str, tuple[str, Callable[[str], RawTranscript]]] = {
+# extension -> (format name for messages, reader); a reader takes the decoded text, or the
+# bytes for the formats in BINARY_FORMATS
+READERS: dict[str, tuple[str, Callable[[str], RawTranscript] | Callable[[bytes], RawTranscript]]] = {
     ".txt": ("text", read_text),
     ".text": ("text", read_text),
     ".vtt": ("WebVTT", read_webvtt),
@@ -27,7 +29,9 @@ READERS: dict[str, tuple[str, Callable[[str], RawTranscript]]] = {
     ".json": ("JSON", read_json),
     ".csv": ("CSV", read_csv),
     ".tsv": ("CSV", read_csv),
+    ".docx": ("Word .docx", read_docx),
 }
+BINARY_FORMATS = {".docx"}
 DEFAULT_MAX_FILE_MB = 50.0
 MAX_TURN_CHARS = 20_000  # ~3,500 words, ~25 minutes of one voice: longer turns are split
 
@@ -110,9 +114,16 @@ def parse_call(
     if data is None:
         data = read_bytes(path, relative, max_file_mb)
     format_name, read = READERS[path.suffix.lower()]
-    text, warnings = decode(relative, data)
+    if path.suffix.lower() in BINARY_FORMATS:
+        if not data.strip():
+            raise InputError(relative, "E101")
+        content, warnings = data, []
+    else:
+        content, warnings = decode(relative, data)
     try:
-        raw = read(text)
+        raw = read(content)
+    except DocxError as err:
+        raise InputError(relative, err.code, f"{format_name} ({err})") from None
     except json.JSONDecodeError as err:
         raise InputError(relative, "E105", f"JSON ({err.msg} at line {err.lineno})") from None
     except (JsonShapeError, CsvShapeError, CueError) as err:

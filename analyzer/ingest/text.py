@@ -7,20 +7,21 @@ import re
 
 from analyzer.ingest.common import RawTranscript, TurnBuilder, confirmed_labels, parse_time, plausible_label
 
-_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_TURN = re.compile(
-    rf"^\s*(?:[\[(]?(?P<before>{_TIME})[\])]?\s+)?"
+# a clock stamp as exports write it: 0:03, 00:01:02, 1:02:03.5
+TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+TURN_LINE = re.compile(
+    rf"^\s*(?:[\[(]?(?P<before>{TIME})[\])]?\s+)?"
     rf"(?P<name>[^:\[\]()\d\s][^:\[\]()]{{0,39}}?)\s*"
-    rf"(?:[\[(](?P<after>{_TIME})[\])])?\s*:\s+(?P<text>.*)$"
+    rf"(?:[\[(](?P<after>{TIME})[\])])?\s*:\s+(?P<text>.*)$"
 )
-_HEADER = re.compile(rf"^\s*(?P<name>[^:\d\s][^:]{{0,39}}?)\s{{2,}}(?P<after>{_TIME})\s*$")
+_HEADER = re.compile(rf"^\s*(?P<name>[^:\d\s][^:]{{0,39}}?)\s{{2,}}(?P<after>{TIME})\s*$")
 
 
 def read_text(text: str) -> RawTranscript:
     lines = text.split("\n")
     candidates: list[tuple[str, str, float | None] | None] = []
     for line in lines:
-        match = _TURN.match(line) or _HEADER.match(line)
+        match = TURN_LINE.match(line) or _HEADER.match(line)
         name = match["name"].strip() if match else ""
         if match and plausible_label(name):
             stamp = match.groupdict().get("before") or match["after"]
