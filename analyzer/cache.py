@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.aggregate import ScoredCall
 from analyzer.ledger import CallHistory, FollowUp, Mistake, Promise
-from analyzer.model import RuleScore
+from analyzer.model import RuleScore, ScoredCall
 
 CACHE_DIR = ".cache"
 

@@ -80,6 +80,7 @@ def analyze(
         "else the company the salesperson introduces themselves with)."
     ),
     excel: bool = typer.Option(False, "--excel", help="Start CSVs with a UTF-8 byte-order mark for Excel."),
+    parquet: bool = typer.Option(False, "--parquet", help="Also write each table as Parquet (typed columns) beside its CSV."),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Analyse every call again instead of reusing what an earlier run into --out "
         "analysed with the same model and settings (an interrupted run continues by default)."
@@ -133,7 +134,7 @@ def analyze(
         summary = analyze_folder(
             folder, out, analyzer=analyzer, manifest=manifest, reps=tuple(rep),
             max_file_mb=max_file_mb, on_problem=on_problem, on_progress=progress, redact=redact,
-            redact_orgs=redact_orgs, company=company, csv_bom=excel,
+            redact_orgs=redact_orgs, company=company, csv_bom=excel, parquet=parquet,
             use_cache=not no_cache, workers=workers, engine=engine, ray_address=ray_address,
         )
     except OutputError as err:
@@ -250,12 +251,11 @@ def review(
         in_force = {**PATTERN_THRESHOLDS, **shipped_thresholds()}
     thresholds = {**in_force, **settings.thresholds}
 
-    typer.echo(f"{len(verdicts)} verdicts\n\nprecision by behaviour")
-    for p in precision_by(verdicts, lambda v: v.behavior):
-        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
-    typer.echo("\nprecision by salesperson")
-    for p in precision_by(verdicts, lambda v: v.salesperson):
-        typer.echo(f"  {p.group:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
+    typer.echo(f"{len(verdicts)} verdicts")
+    for column, title in (("behavior", "behaviour"), ("salesperson", "salesperson")):
+        typer.echo(f"\nprecision by {title}")
+        for p in precision_by(verdicts, column).itertuples():
+            typer.echo(f"  {p.Index:22} {p.precision:6.0%}  ({p.agreed}/{p.reviewed})")
     typer.echo("\nproposed thresholds")
     changed = {}
     for p in propose(verdicts, thresholds):

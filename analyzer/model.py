@@ -191,3 +191,14 @@ class RuleScore:
     positive: float            # summed confidence of + evidence
     negative: float            # summed confidence of - evidence
     counts: tuple[tuple[str, int], ...] = ()  # behaviour -> findings
+
+
+@dataclass(frozen=True)
+class ScoredCall:
+    """What aggregation needs of a call: kept small, since a run holds one per call."""
+
+    call_id: str
+    date: dt.date | None
+    salesperson: str
+    account: str | None
+    scores: tuple[RuleScore, ...]

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from analyzer.classifier import ModelScorer
 
-from analyzer.aggregate import Aggregate, ScoredCall, aggregate
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
 from analyzer.cache import CallRecord, ResultCache, cache_key, history_from_record, history_record
@@ -26,11 +25,11 @@ from analyzer.engines import BatchResult, Job, ReadOptions, start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
 from analyzer.export.spool import CallSpool
-from analyzer.export.writers import json_line, open_output, staged_outputs, write_csv
+from analyzer.export.writers import json_line, open_output, staged_outputs, write_table
 from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, folder_identities, read_bytes, read_call
 from analyzer.ingest.identity import Identity
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
-from analyzer.model import Call, CallResult, Finding, ParsedCall
+from analyzer.model import Call, CallResult, Finding, ParsedCall, ScoredCall
 from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
 from analyzer.metrics import call_metrics
 from analyzer.redact import Redactor, redact_speaker_detail
@@ -253,17 +252,6 @@ def call_score_row(result: CallResult) -> dict[str, Any]:
     return row
 
 
-def _group_rows(rows: list[Aggregate], key: str) -> list[dict[str, Any]]:
-    return [
-        {
-            key: a.group, "rule": a.rule, "calls": a.calls, "applicable_calls": a.applicable_calls,
-            "mean_score": a.mean_score, "consistency": a.consistency, "trend_per_30_days": a.trend_per_30_days,
-            "first_date": a.first_date, "last_date": a.last_date, "status": a.status,
-        }
-        for a in rows
-    ]
-
-
 def analyze_folder(
     folder: Path,
     out: Path,
@@ -278,6 +266,7 @@ def analyze_folder(
     redact_orgs: bool = False,
     company: str | None = None,
     csv_bom: bool = False,
+    parquet: bool = False,
     use_cache: bool = True,
     workers: int = 1,
     engine: str = "local",
@@ -288,7 +277,8 @@ def analyze_folder(
     e-mails, phone and card numbers and street addresses in every output; `redact_orgs` also
     masks organisations other than our own (`company`, else the one the salesperson
     introduces themselves with) and implies `redact` (analyzer/redact.py);
-    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel). Calls an earlier run
+    `csv_bom` starts each CSV with a UTF-8 byte-order mark (for Excel); `parquet` also writes
+    each table as Parquet (analyzer.load_results reads either). Calls an earlier run
     into the same `out` already analysed with the same model and settings come from its
     cache (`use_cache`), so an interrupted run continues and an unchanged rerun is quick.
     `workers` processes (or Ray actors with `engine="ray"`) analyse batches side by side;
@@ -383,7 +373,7 @@ def analyze_folder(
             history = record.history
             histories.add((history.account or history.call_id,), [history_record(history)])
 
-    with staged_outputs(out) as staging:
+    with staged_outputs(out, stale=[f"{name}.parquet" for name in columns.TABLES]) as staging:
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
@@ -406,7 +396,7 @@ def analyze_folder(
                 report(InputError(Path(loaded.source).name, "W203", missing))
         with times.stage("export"):
             ledger = _apply_ledger(histories, scored, staging)
-            write = functools.partial(write_csv, bom=csv_bom)
+            write = functools.partial(write_table, bom=csv_bom, parquet=parquet)
             _write_tables(write, staging, flagged, call_rows, scored, ledger, summary.problems, analyzer.settings)
             for spool in (flagged, call_rows, histories, ledger.commitments):
                 spool.close()
@@ -423,7 +413,7 @@ def analyze_folder(
             "thresholds": analyzer.thresholds,
             "settings": dataclasses.asdict(analyzer.settings),
             "options": {"redact": redact or redact_orgs, "redact_orgs": redact_orgs, "company": company,
-                        "csv_bom": csv_bom, "reps": list(reps), "max_file_mb": max_file_mb},
+                        "csv_bom": csv_bom, "parquet": parquet, "reps": list(reps), "max_file_mb": max_file_mb},
             "run": {"engine": engine, "workers": workers, "cache": use_cache, "stage_seconds": summary.seconds,
                     **({"ray_nodes": nodes} if engine == "ray" else {})},
         }
@@ -605,7 +595,7 @@ def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: Stag
 
 
 def _write_tables(
-    write_csv: Callable[..., None],
+    write_table: Callable[..., None],
     staging: Path,
     flagged: CallSpool,
     call_rows: CallSpool,
@@ -616,23 +606,25 @@ def _write_tables(
 ) -> None:
     """Every table and the report, from the spooled per-call rows (read back call by call, in
     salesperson, date, call order) and the small per-call records kept in memory."""
+    from analyzer.aggregate import aggregate, score_frame  # pandas: only in the process that writes
+    from analyzer.export.tables import records
+
     def flagged_sorted() -> Iterator[dict[str, Any]]:
         return (row for rows in flagged.read_sorted() for row in ledger.flagged_with_repeats(rows))
 
-    write_csv(staging / "flagged_excerpts.csv", columns.FLAGGED_EXCERPTS, flagged_sorted())
+    write_table(staging, "flagged_excerpts", flagged_sorted())
     top = report.top_excerpts(flagged_sorted())
     by_id = {call.call_id: call for call in scored}
-    write_csv(staging / "call_scores.csv", columns.CALL_SCORES,
-              (ledger.call_row(row, by_id) for (row,) in call_rows.read_sorted()))
-    rep_aggregates = aggregate(scored, "salesperson", settings)
-    write_csv(staging / "rep_scores.csv", columns.REP_SCORES, _group_rows(rep_aggregates, "salesperson"))
-    accounts = _group_rows(aggregate(scored, "account", settings), "account")
-    write_csv(staging / "account_scores.csv", columns.ACCOUNT_SCORES, accounts)
-    write_csv(staging / "commitments.csv", columns.COMMITMENTS, (row for rows in ledger.commitments.read_sorted() for row in rows))
+    write_table(staging, "call_scores", (ledger.call_row(row, by_id) for (row,) in call_rows.read_sorted()))
+    calls = score_frame(scored)
+    reps = aggregate(calls, "salesperson", settings)
+    write_table(staging, "rep_scores", records(reps))
+    write_table(staging, "account_scores", records(aggregate(calls, "account", settings)))
+    write_table(staging, "commitments", (row for rows in ledger.commitments.read_sorted() for row in rows))
     with open_output(staging / "report.html") as handle:
-        handle.write(report.render(rep_aggregates, scored, ledger.report, top, version("loyalty-analyzer")))
+        handle.write(report.render(reps, calls, ledger.report, top, version("loyalty-analyzer")))
     errors = [
         {"file": p.path, "severity": p.problem.severity.value, "code": p.code, "problem": p.message, "fix": p.problem.fix}
         for p in problems
     ]
-    write_csv(staging / "errors.csv", columns.ERRORS, sorted(errors, key=lambda r: (r["file"], r["code"])))
+    write_table(staging, "errors", sorted(errors, key=lambda r: (r["file"], r["code"])))

@@ -59,9 +59,10 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
     train = parts["train"] + added
     X_train, X_val, X_test = (features(cache, rows) for rows in (train, parts["val"], parts["test"]))
     Y, T, W = targets(train)
+    Y_val, _, W_val = targets(parts["val"])
     before = evaluate(scorer.classifier, X_test, parts["test"], scorer.thresholds)
-    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 30)).fit(X_train, Y, T, W)
-    Y_val, _, _ = targets(parts["val"])
+    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 12)).fit(
+        X_train, Y, T, W, validation=(X_val, Y_val, W_val))
     probabilities = model.predict_proba(X_val)
     thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
     after = evaluate(model, X_test, parts["test"], thresholds)

@@ -1,14 +1,19 @@
 """The coach review loop: read a reviewed flagged_excerpts.csv, measure precision from the
 verdicts per behaviour and per salesperson, and propose higher thresholds where flags were
-too often wrong, showing what each change would keep and drop."""
+too often wrong, showing what each change would keep and drop. The verdicts are one typed
+frame; the statistics are pandas groupbys over it."""
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from analyzer.export.tables import python_round
 from analyzer.ingest.csvfile import sniff_dialect
 from analyzer.ingest.decode import decode
 
@@ -35,17 +40,17 @@ def parse_verdict(value: str) -> bool | None:
     raise ValueError(value)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    behavior: str
-    salesperson: str
-    confidence: float
-    agreed: bool
+VERDICT_DTYPES = {"behavior": "category", "salesperson": "string", "confidence": "float64", "agreed": "bool"}
+
+
+def verdict_frame(rows: Iterable[tuple[str, str, float, bool]]) -> pd.DataFrame:
+    """Reviewed flags, a row each: behavior, salesperson, confidence, agreed."""
+    return pd.DataFrame.from_records(list(rows), columns=list(VERDICT_DTYPES)).astype(VERDICT_DTYPES)
 
 
 @dataclass
 class ReviewResult:
-    verdicts: list[Verdict] = field(default_factory=list)
+    verdicts: pd.DataFrame  # verdict_frame
     unreadable: list[tuple[int, str]] = field(default_factory=list)  # (line, value)
 
 
@@ -58,36 +63,24 @@ def read_review(path: Path) -> ReviewResult:
     needed = {"behavior", "confidence", "review_verdict"}
     if not needed <= set(reader.fieldnames or []):
         raise ReviewError(f"{path}: needs the columns {sorted(needed)} of flagged_excerpts.csv; found {reader.fieldnames}")
-    result = ReviewResult()
+    verdicts: list[tuple[str, str, float, bool]] = []
+    unreadable: list[tuple[int, str]] = []
     for row in reader:
         try:
             agreed = parse_verdict(row.get("review_verdict", ""))
             confidence = float((row.get("confidence") or "").lstrip("'"))
         except ValueError:
-            result.unreadable.append((reader.line_num, row.get("review_verdict", "")))
+            unreadable.append((reader.line_num, row.get("review_verdict", "")))
             continue
         if agreed is not None:
-            result.verdicts.append(Verdict(row["behavior"], row.get("salesperson", ""), confidence, agreed))
-    return result
+            verdicts.append((row["behavior"], row.get("salesperson", ""), confidence, agreed))
+    return ReviewResult(verdict_frame(verdicts), unreadable)
 
 
-@dataclass(frozen=True)
-class Precision:
-    group: str
-    reviewed: int
-    agreed: int
-
-    @property
-    def precision(self) -> float:
-        return self.agreed / self.reviewed if self.reviewed else 0.0
-
-
-def precision_by(verdicts: list[Verdict], key) -> list[Precision]:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for v in verdicts:
-        counts[key(v)][0] += 1
-        counts[key(v)][1] += v.agreed
-    return [Precision(group, n, agreed) for group, (n, agreed) in sorted(counts.items())]
+def precision_by(verdicts: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per value of `column` (behavior or salesperson), sorted: reviewed, agreed, precision."""
+    counts = verdicts.groupby(column, observed=True, sort=True).agg(reviewed=("agreed", "size"), agreed=("agreed", "sum"))
+    return counts.assign(precision=counts["agreed"] / counts["reviewed"])
 
 
 @dataclass(frozen=True)
@@ -103,41 +96,41 @@ class Proposal:
     reason: str
 
 
-def propose(verdicts: list[Verdict], thresholds: dict[str, float]) -> list[Proposal]:
+def propose(verdicts: pd.DataFrame, thresholds: dict[str, float]) -> list[Proposal]:
     """Per behaviour: the lowest threshold at or above the current one whose reviewed flags
     reach the target precision. Only raises thresholds: flags below the current threshold
     were never shown, so nothing says lowering would be right."""
-    by_behavior: dict[str, list[Verdict]] = defaultdict(list)
-    for v in verdicts:
-        by_behavior[v.behavior].append(v)
     proposals = []
-    for behavior, rows in sorted(by_behavior.items()):
+    for behavior, rows in verdicts.groupby("behavior", observed=True, sort=True):
         current = thresholds.get(behavior)
-        before = sum(v.agreed for v in rows) / len(rows)
+        reviewed = len(rows)
+        before = float(rows["agreed"].sum() / reviewed)
         target = TARGET_PRECISION.get(behavior, DEFAULT_TARGET)
-        if len(rows) < MIN_VERDICTS:
-            proposals.append(Proposal(behavior, len(rows), current, None, len(rows), 0, before, before,
-                                      f"not enough verdicts ({len(rows)} < {MIN_VERDICTS}); threshold unchanged"))
+
+        def unchanged(reason: str) -> Proposal:
+            return Proposal(behavior, reviewed, current, None, reviewed, 0, before, before, reason)
+
+        if reviewed < MIN_VERDICTS:
+            proposals.append(unchanged(f"not enough verdicts ({reviewed} < {MIN_VERDICTS}); threshold unchanged"))
             continue
         if before >= target:
-            proposals.append(Proposal(behavior, len(rows), current, None, len(rows), 0, before, before,
-                                      f"precision {before:.0%} meets the {target:.0%} target; threshold unchanged"))
+            proposals.append(unchanged(f"precision {before:.0%} meets the {target:.0%} target; threshold unchanged"))
             continue
-        choice = None
-        for t in sorted({round(v.confidence, 2) for v in rows}):
-            if current is not None and t <= current:
-                continue
-            kept = [v for v in rows if v.confidence >= t]
-            if kept and sum(v.agreed for v in kept) / len(kept) >= target:
-                choice = (t, kept)
-                break
-        if choice is None:
-            proposals.append(Proposal(behavior, len(rows), current, None, len(rows), 0, before, before,
-                                      f"no threshold reaches the {target:.0%} target on these verdicts; "
-                                      "add reviewed examples with `loyalty train --extra`"))
+        candidates = np.sort(python_round(rows["confidence"], 2).unique())
+        if current is not None:
+            candidates = candidates[candidates > current]
+        # a column per candidate threshold: which reviewed flags it keeps, how many of them were right
+        kept = rows["confidence"].to_numpy()[:, None] >= candidates[None, :]
+        kept_count = kept.sum(axis=0)
+        agreed_count = (kept & rows["agreed"].to_numpy()[:, None]).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reaching = np.flatnonzero((kept_count > 0) & (agreed_count / kept_count >= target))
+        if not len(reaching):
+            proposals.append(unchanged(f"no threshold reaches the {target:.0%} target on these verdicts; "
+                                       "add reviewed examples with `loyalty train --extra`"))
             continue
-        t, kept = choice
-        after = sum(v.agreed for v in kept) / len(kept)
-        proposals.append(Proposal(behavior, len(rows), current, t, len(kept), len(rows) - len(kept), before, after,
-                                  f"raise to {t:.2f} to reach the {target:.0%} target"))
+        first = reaching[0]
+        t, keep = float(candidates[first]), int(kept_count[first])
+        proposals.append(Proposal(behavior, reviewed, current, t, keep, reviewed - keep, before,
+                                  float(agreed_count[first] / keep), f"raise to {t:.2f} to reach the {target:.0%} target"))
     return proposals

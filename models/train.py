@@ -164,8 +164,9 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
     cached = CachedEncoder(encoder, HERE / ".cache" / f"embeddings-{adapter_sha[:12]}.npz")
     X = {name: features(cached, rows) for name, rows in parts.items() if rows}
     Y, T, W = targets(parts["train"])
-    model = BehaviorClassifier(seed=SEED, epochs=head_epochs).fit(X["train"], Y, T, W)
-    Y_val, _, _ = targets(parts["val"])
+    Y_val, _, W_val = targets(parts["val"])
+    model = BehaviorClassifier(seed=SEED, epochs=head_epochs).fit(X["train"], Y, T, W, validation=(X["val"], Y_val, W_val))
+    print(f"heads: best validation loss after epoch {model.best_epoch_} of {head_epochs}: {model.validation_losses_}", file=sys.stderr)
     probabilities = model.predict_proba(X["val"])
     thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
     metrics = {"validation": evaluate(model, X["val"], parts["val"], thresholds)}
@@ -184,6 +185,8 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
         "adapter_epochs": None if keep_adapter else adapter_epochs,
         "adapter_kept": keep_adapter,
         "head_epochs": head_epochs,
+        "head_best_epoch": model.best_epoch_,
+        "head_validation_losses": model.validation_losses_,
         "seed": SEED,
         "metrics": metrics,
     })
@@ -228,7 +231,7 @@ def main() -> None:
     parser.add_argument("--eval", action="store_true", help="evaluate the shipped heads only")
     parser.add_argument("--out", type=Path, default=default_model_dir())
     parser.add_argument("--adapter-epochs", type=int, default=3)
-    parser.add_argument("--head-epochs", type=int, default=30)
+    parser.add_argument("--head-epochs", type=int, default=12)
     parser.add_argument("--keep-adapter", action="store_true",
                         help="train the window heads on the adapter already in --out (stage 2 only)")
     args = parser.parse_args()

@@ -134,13 +134,10 @@ def test_cli_failed_run_keeps_previous_outputs(tmp_path, monkeypatch):
     assert run("analyze", str(FIXTURES), "--out", str(out), "-q").exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
-    from analyzer.export import writers
-
-    def broken_writer(path, cols, rows):
+    def broken_writer(*args, **kwargs):
         raise KeyboardInterrupt  # an interruption while writing the outputs
 
-    monkeypatch.setattr(writers, "write_csv", broken_writer)
-    monkeypatch.setattr("analyzer.pipeline.write_csv", broken_writer)
+    monkeypatch.setattr("analyzer.pipeline.write_table", broken_writer)
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(FIXTURES / "generic.json", other)  # different input: different annotations

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from analyzer.cli import app
 from analyzer.pipeline import Analyzer, analyze_folder
-from analyzer.review import Verdict, parse_verdict, propose
+from analyzer.review import parse_verdict, precision_by, propose, verdict_frame
 
 runner = CliRunner()
 SAMPLES = Path(__file__).parent.parent / "sample_transcripts"
@@ -34,13 +34,13 @@ def test_review_parse_verdict_rejects_unknown():
         parse_verdict("maybe")
 
 
-def _verdicts(behavior, pairs):
-    return [Verdict(behavior, "Dana", c, a) for c, a in pairs]
+def _verdicts(behavior, pairs, rep="Dana"):
+    return [(behavior, rep, c, a) for c, a in pairs]
 
 
 def test_review_proposes_a_higher_threshold_and_shows_the_effect():
     rows = _verdicts("manipulation", [(0.6, False)] * 4 + [(0.7, False)] * 2 + [(0.8, True)] * 5 + [(0.9, True)] * 4)
-    (p,) = propose(rows, {"manipulation": 0.55})
+    (p,) = propose(verdict_frame(rows), {"manipulation": 0.55})
     assert p.proposed == 0.8 and p.kept == 9 and p.dropped == 6
     assert p.precision_before == pytest.approx(9 / 15) and p.precision_after == 1.0
 
@@ -48,9 +48,40 @@ def test_review_proposes_a_higher_threshold_and_shows_the_effect():
 def test_review_leaves_good_or_thin_behaviours_alone():
     good = _verdicts("commitment", [(0.9, True)] * 12)
     thin = _verdicts("reframing", [(0.9, False)] * 3)
-    proposals = {p.behavior: p for p in propose(good + thin, {"commitment": 0.5, "reframing": 0.5})}
+    proposals = {p.behavior: p for p in propose(verdict_frame(good + thin), {"commitment": 0.5, "reframing": 0.5})}
     assert proposals["commitment"].proposed is None and "meets" in proposals["commitment"].reason
     assert proposals["reframing"].proposed is None and "not enough verdicts" in proposals["reframing"].reason
+
+
+@pytest.mark.parametrize(
+    "pairs,current,proposed,kept",
+    [
+        ([(0.6, False)] * 6 + [(0.8, True)] * 9, 0.55, 0.8, 9),    # the lowest threshold that reaches 90 %
+        ([(0.6, False)] * 6 + [(0.8, True)] * 9, 0.8, None, 15),   # only raises: 0.8 is not above 0.8
+        ([(0.6, False)] * 6 + [(0.8, True)] * 9, None, 0.8, 9),    # threshold unknown: every reviewed value
+        ([(0.9, False)] * 6 + [(0.6, True)] * 9, 0.55, None, 15),  # the confident flags are the wrong ones
+        ([(0.804, False)] * 6 + [(0.8, True)] * 9, 0.7, None, 15),  # 0.804 rounds to 0.8 and stays kept
+    ],
+    ids=["raise", "not-lower", "unknown-current", "unreachable", "rounded-candidates"],
+)
+def test_review_propose_candidates(pairs, current, proposed, kept):
+    (p,) = propose(verdict_frame(_verdicts("manipulation", pairs)), {"manipulation": current} if current else {})
+    assert (p.proposed, p.kept, p.dropped) == (proposed, kept, 15 - kept)
+
+
+@pytest.mark.parametrize(
+    "column,expected",
+    [
+        ("behavior", [("commitment", 3, 2), ("reframing", 1, 0)]),
+        ("salesperson", [("Al", 2, 1), ("Dana", 2, 1)]),
+    ],
+)
+def test_review_precision_by(column, expected):
+    rows = _verdicts("commitment", [(0.9, True), (0.8, False)]) + _verdicts("commitment", [(0.7, True)], rep="Al") \
+        + _verdicts("reframing", [(0.6, False)], rep="Al")
+    table = precision_by(verdict_frame(rows), column)
+    assert [(p.Index, p.reviewed, p.agreed) for p in table.itertuples()] == expected
+    assert list(table["precision"]) == [agreed / reviewed for _, reviewed, agreed in expected]
 
 
 @pytest.fixture(scope="module")

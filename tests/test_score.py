@@ -1,14 +1,9 @@
 """Rule scores follow the documented formulas and are empty without an opportunity."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from analyzer.aggregate import ScoredCall, aggregate, slope_per_30_days
-from analyzer.model import RuleScore
 from analyzer.pipeline import Analyzer
-from analyzer.settings import Settings
 from conftest import make_call
 
 
@@ -39,25 +34,6 @@ def test_score_r2_specific_beats_vague():
 
 def test_score_r6_drops_with_manipulation():
     assert scores(("Cust", "Let me think."), ("Rep", "I never said that."), ("Cust", "Hm."), ("Rep", "Price goes up tonight."))["R6"].score < 50
-
-
-def _scored(day: int, score: float | None, rep: str = "Dana") -> ScoredCall:
-    return ScoredCall(f"c{day}", dt.date(2026, 9, day), rep, "Acme", (RuleScore("R1", score, 1, 0, 0),))
-
-
-def test_score_aggregate_consistency_trend_and_minimum():
-    rows = aggregate([_scored(1, 50), _scored(11, 70), _scored(21, 90), _scored(25, None)], "salesperson", Settings())
-    r1 = next(r for r in rows if r.rule == "R1")
-    assert (r1.calls, r1.applicable_calls, r1.mean_score) == (4, 3, 70)
-    assert r1.consistency == pytest.approx(2 / 3, abs=0.01)
-    assert r1.trend_per_30_days == 60.0
-    assert r1.status == "ok"
-    few = aggregate([_scored(1, 50)], "salesperson", Settings())
-    assert next(r for r in few if r.rule == "R1").status == "not enough calls"
-
-
-def test_score_slope_needs_two_dates():
-    assert slope_per_30_days([(dt.date(2026, 1, 1), 10.0)]) is None
 
 
 def test_score_r4_metrics_from_the_call():

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections import Counter, defaultdict
 from html import escape
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analyzer.aggregate import Aggregate, ScoredCall
+if TYPE_CHECKING:
+    import pandas as pd
+
 from analyzer.ledger import Promise
 from analyzer.score import RULES
 
@@ -42,17 +45,16 @@ def _colour(score: float | None) -> str:
     return f"hsl({hue:.0f},65%,78%)"
 
 
-def heat_map(rows: list[Aggregate]) -> str:
-    by_rep: dict[str, dict[str, Aggregate]] = defaultdict(dict)
-    for row in rows:
-        by_rep[row.group][row.rule] = row
+def heat_map(reps: pd.DataFrame) -> str:
+    """`reps`: the rep_scores frame (aggregate.aggregate by salesperson)."""
     head = "".join(f'<th title="{escape(RULES[r])}">{r}</th>' for r in RULES)
     body = []
-    for rep, rules in sorted(by_rep.items()):
+    for rep, rules in reps.groupby("salesperson", sort=True):
+        by_rule = {a.rule: a for a in rules.itertuples()}
         cells = []
         for rule in RULES:
-            a = rules.get(rule)
-            if a is None or a.mean_score is None:
+            a = by_rule.get(rule)
+            if a is None or math.isnan(a.mean_score):
                 cells.append('<td class="cell na">–</td>')
                 continue
             note = f"{a.applicable_calls} of {a.calls} calls; consistency {a.consistency:.0%}"
@@ -60,7 +62,7 @@ def heat_map(rows: list[Aggregate]) -> str:
                 note += f"; {a.status}"
             label = f"{a.mean_score:.0f}" + ("" if a.status == "ok" else "*")
             cells.append(f'<td class="cell" style="background:{_colour(a.mean_score)}" title="{escape(note)}">{label}</td>')
-        calls = max(r.calls for r in rules.values())
+        calls = rules["calls"].max()
         body.append(f"<tr><td>{escape(rep)}<div class='muted'>{calls} calls</div></td>{''.join(cells)}</tr>")
     return (
         f"<table><tr><th>salesperson</th>{head}</tr>{''.join(body)}</table>"
@@ -90,19 +92,21 @@ def sparkline(points: list[tuple[dt.date, float]], width: int = 220, height: int
     )
 
 
-def trends(calls: list[ScoredCall]) -> str:
-    by_rep: dict[str, list[ScoredCall]] = defaultdict(list)
-    for call in calls:
-        by_rep[call.salesperson].append(call)
+TREND_RULES = ("R1", "R2", "R4", "R6")
+
+
+def trends(calls: pd.DataFrame) -> str:
+    """`calls`: aggregate.score_frame, a row per call with its rule scores."""
+    ordered = calls.sort_values(["salesperson", "date", "call_id"], na_position="first", kind="stable")
     rows = []
-    for rep, members in sorted(by_rep.items()):
-        members.sort(key=lambda c: (c.date or dt.date.min, c.call_id))
+    for rep, members in ordered.groupby("salesperson", observed=True, sort=True):
+        dated = members[members["date"].notna()]
         cells = []
-        for rule in ("R1", "R2", "R4", "R6"):
-            points = [(c.date, s.score) for c in members for s in c.scores if s.rule == rule and s.score is not None and c.date]
-            cells.append(f"<td>{sparkline(points)}</td>")
+        for rule in TREND_RULES:
+            points = dated[dated[rule].notna()]
+            cells.append(f"<td>{sparkline(list(zip(points['date'].dt.date, points[rule])))}</td>")
         rows.append(f"<tr><td>{escape(rep)}</td>{''.join(cells)}</tr>")
-    head = "".join(f"<th>{r} {escape(RULES[r])}</th>" for r in ("R1", "R2", "R4", "R6"))
+    head = "".join(f"<th>{r} {escape(RULES[r])}</th>" for r in TREND_RULES)
     return f"<table><tr><th>salesperson</th>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -187,16 +191,17 @@ def excerpts(top: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
     return "".join(blocks) or "<p class='muted'>Nothing flagged.</p>"
 
 
-def render(reps: list[Aggregate], calls: list[ScoredCall], commitments: LedgerView,
+def render(reps: pd.DataFrame, calls: pd.DataFrame, commitments: LedgerView,
            top: dict[tuple[str, str], list[dict[str, Any]]], version: str) -> str:
-    """`top`: the excerpts to show, from top_excerpts over the flagged rows."""
-    dates = sorted(c.date for c in calls if c.date)
-    period = f"{dates[0]} – {dates[-1]}" if dates else "undated calls"
+    """`reps`: the rep_scores frame; `calls`: aggregate.score_frame; `top`: the excerpts to
+    show, from top_excerpts over the flagged rows."""
+    dates = calls["date"].dropna()
+    period = f"{dates.min().date()} – {dates.max().date()}" if len(dates) else "undated calls"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Customer loyalty report</title><style>{_CSS}</style></head>
 <body><header><h1>Customer loyalty report</h1>
-<p>{len(calls)} calls · {len({c.salesperson for c in calls})} salespeople · {period} · loyalty-analyzer {escape(version)}</p></header>
+<p>{len(calls)} calls · {calls['salesperson'].nunique()} salespeople · {period} · loyalty-analyzer {escape(version)}</p></header>
 <main>
 <section id="heatmap"><h2>Rules by salesperson</h2>{heat_map(reps)}</section>
 <section id="trends"><h2>Trends over time</h2>{trends(calls)}</section>
