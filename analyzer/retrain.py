@@ -76,7 +76,7 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
         "thresholds": thresholds,
         "metrics": {**config.get("metrics", {}), "held_out": after},
         "extra_training": {
-            "file": extra.name, "sha256": hashlib.sha256(extra.read_bytes()).hexdigest(), "rows": len(added),
+            "reviewed_csv": extra.name, "reviewed_sha256": hashlib.sha256(extra.read_bytes()).hexdigest(), "rows": len(added),
             "heads_only": True,
         },
     })
