@@ -181,7 +181,8 @@ PRESENT_AT = ROLE_AT + WINDOW
 ROW_FIXED = PRESENT_AT + WINDOW
 
 
-def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dropout: float, attention: int = 128):
+def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dropout: float, attention: int,
+              window_dropout: float):
     import torch
 
     class WindowNet(torch.nn.Module):
@@ -204,6 +205,7 @@ def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dr
             self.behaviors = torch.nn.Linear(hidden, n_behaviors)
             self.tactics = torch.nn.Linear(hidden, n_tactics)
             self.register_buffer("positions", torch.eye(WINDOW), persistent=False)
+            self.window_dropout = torch.nn.Dropout(window_dropout)
 
         def forward(self, x):
             d = DIMENSION
@@ -216,7 +218,7 @@ def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dr
             scores = self.slot_score(torch.cat([slots, slots * u.unsqueeze(1), role, positions], -1)).squeeze(-1)
             scores = scores.masked_fill(present == 0, -1e9)
             weights = torch.softmax(scores, -1) * present  # all-zero when the window is empty
-            pooled = (weights.unsqueeze(-1) * self.slot_value(torch.cat([slots, role], -1))).sum(1)
+            pooled = self.window_dropout((weights.unsqueeze(-1) * self.slot_value(torch.cat([slots, role], -1))).sum(1))
             base = self.norm(torch.cat([u, ctx, u * ctx, react, u * react, symbolic], -1))
             hidden = self.trunk(torch.cat([base, pooled], -1))
             return self.behaviors(hidden), self.tactics(hidden), weights
@@ -229,10 +231,12 @@ class BehaviorClassifier:
     (scikit-learn-shaped: `fit` returns self, `predict_proba` takes a batch of rows)."""
 
     def __init__(self, behaviors: Sequence[str] = BEHAVIORS, tactics: Sequence[str] = TACTICS,
-                 hidden: int = 256, dropout: float = 0.2, epochs: int = 30, lr: float = 1e-3,
-                 weight_decay: float = 1e-4, batch_size: int = 64, seed: int = 0) -> None:
+                 hidden: int = 256, dropout: float = 0.2, epochs: int = 12, lr: float = 1e-3,
+                 weight_decay: float = 1e-4, batch_size: int = 64, seed: int = 0,
+                 attention: int = 32, window_dropout: float = 0.5) -> None:
         self.behaviors = tuple(behaviors)
         self.tactics = tuple(tactics)
+        self.attention, self.window_dropout = attention, window_dropout
         self.hidden, self.dropout, self.epochs, self.lr = hidden, dropout, epochs, lr
         self.weight_decay, self.batch_size, self.seed = weight_decay, batch_size, seed
 
@@ -242,7 +246,8 @@ class BehaviorClassifier:
 
         torch.manual_seed(self.seed)
         self.n_features_ = n_features
-        self.net_ = _make_net(n_features - ROW_FIXED, len(self.behaviors), len(self.tactics), self.hidden, self.dropout)
+        self.net_ = _make_net(n_features - ROW_FIXED, len(self.behaviors), len(self.tactics), self.hidden, self.dropout,
+                              self.attention, self.window_dropout)
         rate = np.clip(positive_rate if positive_rate is not None else np.full(len(self.behaviors), 0.5), 1e-3, 1)
         self._pos_weight = torch.tensor(np.sqrt((1 - rate) / rate), dtype=torch.float32)
         return self
@@ -337,6 +342,7 @@ class BehaviorClassifier:
         save_file({k: v.detach().contiguous() for k, v in self.net_.state_dict().items()}, str(weights))
         config = {
             "behaviors": list(self.behaviors), "tactics": list(self.tactics), "hidden": self.hidden,
+            "attention": self.attention,
             "n_features": int(self.n_features_), "window": WINDOW, "weights_sha256": _sha256(weights), **extra_config,
         }
         (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
@@ -351,7 +357,8 @@ class BehaviorClassifier:
         digest = _sha256(weights)
         if digest != config["weights_sha256"]:
             raise ValueError(f"{weights} has sha256 {digest}, but {CONFIG_NAME} says {config['weights_sha256']}")
-        model = cls(config["behaviors"], config["tactics"], hidden=config["hidden"]).build(config["n_features"])
+        model = cls(config["behaviors"], config["tactics"], hidden=config["hidden"],
+                    attention=config.get("attention", 32)).build(config["n_features"])
         model.net_.load_state_dict(load_file(str(weights)))
         model.net_.eval()
         return model, config

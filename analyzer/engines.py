@@ -34,6 +34,7 @@ class Job:
     key: str
     data: bytes
     entry: dict[str, str] = field(default_factory=dict)  # the manifest row, {} when none
+    identity: dict[str, str] = field(default_factory=dict)  # the folder's identity decision (Identity.as_entry)
 
 
 @dataclass(frozen=True)

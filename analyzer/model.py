@@ -45,6 +45,8 @@ class CallMeta:
     account: str | None = None
     salesperson_speaker: str | None = None  # the speaker label in the transcript, when given
     extra: tuple[tuple[str, str], ...] = ()  # other manifest / file metadata, kept as-is
+    account_source: str = ""        # "manifest", "metadata", "file name", "participants"
+    account_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class SalespersonResolution:
     """Which speaker is the salesperson, how we know, and how sure we are."""
 
     speaker: str
-    source: str  # "manifest", "metadata", "option" or "inferred"
+    source: str  # "manifest", "metadata", "option" or "inferred" (from the folder or the call)
     confidence: float
 
 

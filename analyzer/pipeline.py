@@ -26,7 +26,8 @@ from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
 from analyzer.export.spool import CallSpool
 from analyzer.export.writers import json_line, open_output, staged_outputs, write_table
-from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, read_bytes, read_call
+from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, folder_identities, read_bytes, read_call
+from analyzer.ingest.identity import Identity
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall, ScoredCall
 from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
@@ -38,7 +39,7 @@ from analyzer.settings import PATTERN_THRESHOLDS, Settings
 from analyzer.timing import StageTimes
 
 
-OUTPUT_FORMAT = 1     # bumped when an output file changes shape
+OUTPUT_FORMAT = 2     # bumped when an output file changes shape
 CALLS_PER_BATCH = 16  # calls segmented and encoded together: bigger, length-sorted batches
 
 
@@ -246,6 +247,8 @@ def call_score_row(result: CallResult) -> dict[str, Any]:
     row["commitment_specific"] = sum(1 for f in result.findings if f.commitment and f.commitment.specific)
     row.update(dataclasses.asdict(result.metrics))
     row["repeated_mistakes"] = 0  # set across calls (_apply_ledger)
+    row["account_source"] = call.meta.account_source
+    row["account_confidence"] = f"{call.meta.account_confidence:.2f}" if call.meta.account_confidence is not None else ""
     return row
 
 
@@ -301,6 +304,8 @@ def analyze_folder(
 
     files = list(discover(folder, manifest_path, on_error=report))
     summary.files = len(files)
+    with times.stage("ingest"):  # who sells and which account, decided once for the folder
+        identities = folder_identities(files, folder, loaded, tuple(reps), max_file_mb)
     cache = ResultCache(out)
     context = {
         "version": version("loyalty-analyzer"), "format": OUTPUT_FORMAT, "model": analyzer.description(),
@@ -327,14 +332,15 @@ def analyze_folder(
                 with times.stage("ingest"):
                     data = read_bytes(path, relative, max_file_mb)
                     entry = loaded.entry(relative) if loaded else {}
-                    key = cache_key(data, relative, {**context, "manifest": entry})
+                    identity = identities[relative].as_entry() if relative in identities else {}
+                    key = cache_key(data, relative, {**context, "manifest": entry, "identity": identity})
                 with times.stage("cache"):
                     record = cache.get(key) if use_cache else None
             except InputError as err:
                 report(err)
             else:
                 keys.add(key)
-                batch.append(record if record is not None else Job(relative, key, data, entry))
+                batch.append(record if record is not None else Job(relative, key, data, entry, identity))
             if len(batch) >= CALLS_PER_BATCH or (done == len(files) and batch):
                 waiting.append(batch)
                 yield [item for item in batch if isinstance(item, Job)]
@@ -430,7 +436,7 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
         try:
             with times.stage("ingest"):
                 call, warnings = read_call(options.folder / job.relative, options.folder, manifest, options.reps,
-                                           options.max_file_mb, data=job.data)
+                                           options.max_file_mb, data=job.data, identity=Identity.from_entry(job.identity))
         except InputError as err:
             if options.redactor:  # the detail may quote a customer's speaker label
                 err = InputError(err.path, err.code, redact_speaker_detail(err.code, err.detail))

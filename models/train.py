@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument("--eval", action="store_true", help="evaluate the shipped heads only")
     parser.add_argument("--out", type=Path, default=default_model_dir())
     parser.add_argument("--adapter-epochs", type=int, default=3)
-    parser.add_argument("--head-epochs", type=int, default=12)
+    parser.add_argument("--head-epochs", type=int, default=6)
     parser.add_argument("--keep-adapter", action="store_true",
                         help="train the window heads on the adapter already in --out (stage 2 only)")
     args = parser.parse_args()

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.skipif(not ModelScorer.available(), reason="heads not t
 def model_copy(tmp_path) -> Path:
     target = tmp_path / "models"
     target.mkdir()
-    for path in default_model_dir().glob("*.safetensors"):
-        shutil.copy(path, target)
-    shutil.copy(default_model_dir() / CONFIG_NAME, target)
+    for path in [*default_model_dir().glob("*.safetensors"), *default_model_dir().glob("*.json")]:
+        shutil.copy(path, target)  # the heads, peft's adapter and their configs
     return target
 
 

@@ -14,6 +14,7 @@ CALL_SCORES = [
     "discovery_question", "reframing", "manipulation", "tailored_solution", "generic_pitch",
     "talk_ratio_words", "talk_ratio_time", "longest_monologue_words", "longest_monologue_seconds",
     "questions_asked", "open_questions", "closed_questions", "customer_focus", "repeated_mistakes",
+    "account_source", "account_confidence",
 ]
 GROUP_SCORES = [
     "rule", "calls", "applicable_calls", "mean_score", "consistency", "trend_per_30_days",
@@ -49,7 +50,7 @@ KINDS = {
          "review_verdict", "review_note", "salesperson_speaker", "speakers", "owner", "action", "due_phrase",
          "evidence_call_id", "evidence_excerpt", "evidence_explanation", "problem", "fix"], "text"),
     **dict.fromkeys(
-        ["format", "salesperson_source", "rule", "behavior", "polarity", "specificity", "status", "severity", "code"],
+        ["format", "salesperson_source", "account_source", "rule", "behavior", "polarity", "specificity", "status", "severity", "code"],
         "category"),
     **dict.fromkeys(["date", "first_date", "last_date", "due", "evidence_date"], "date"),
     "start": "duration",
@@ -60,7 +61,7 @@ KINDS = {
          "discovery_question", "reframing", "manipulation", "tailored_solution", "generic_pitch"]
         + [f"{rule}_opportunities" for rule in RULES], "int"),
     **dict.fromkeys(
-        ["confidence", "salesperson_confidence", "mean_score", "consistency", "trend_per_30_days",
+        ["confidence", "salesperson_confidence", "account_confidence", "mean_score", "consistency", "trend_per_30_days",
          "talk_ratio_words", "talk_ratio_time", "longest_monologue_seconds", "customer_focus"]
         + [f"{rule}_{part}" for rule in RULES for part in ("score", "positive", "negative")], "float"),
 }

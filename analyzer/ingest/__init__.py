@@ -12,11 +12,12 @@ from analyzer.ingest.common import RawTranscript
 from analyzer.ingest.csvfile import CsvShapeError, read_csv
 from analyzer.ingest.decode import decode
 from analyzer.ingest.jsonfile import JsonShapeError, read_json
-from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, call_meta, resolve_salesperson
+from analyzer.ingest.identity import CallFacts, Identity, call_facts, infer_identities
+from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, call_meta, resolve_salesperson, with_identity
 from analyzer.ingest.subtitles import CueError, read_srt, read_webvtt
 from analyzer.ingest.text import read_text
 from analyzer.ingest.wordfile import DocxError, read_docx
-from analyzer.model import Call, Turn
+from analyzer.model import Call, CallMeta, Turn
 
 # extension -> (format name for messages, reader); a reader takes the decoded text, or the
 # bytes for the formats in BINARY_FORMATS
@@ -99,16 +100,16 @@ def split_long_turns(turns: tuple[Turn, ...], limit: int = MAX_TURN_CHARS) -> tu
     return tuple(result), split
 
 
-def read_call(
+def parse_call(
     path: Path,
     root: Path,
     manifest: Manifest | None = None,
-    reps: tuple[str, ...] = (),
     max_file_mb: float = DEFAULT_MAX_FILE_MB,
     data: bytes | None = None,
-) -> tuple[Call, list[InputError]]:
-    """Read one transcript into a Call, or raise InputError saying what is wrong with it.
-    `data` is the file's content when the caller has already read it (read_bytes)."""
+) -> tuple[str, RawTranscript, CallMeta, bool, list[InputError]]:
+    """A transcript's turns and metadata, before anyone decides who sells: (relative path,
+    raw transcript, metadata, whether the manifest named the salesperson, warnings). Raises
+    InputError saying what is wrong with the file."""
     relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     if data is None:
         data = read_bytes(path, relative, max_file_mb)
@@ -145,9 +146,51 @@ def read_call(
         warnings.append(InputError(relative, "W205", f"{len(raw.skipped_lines)} (at {shown})"))
     entry = manifest.entry(relative) if manifest else {}
     meta = call_meta(relative, raw, entry, warnings)
-    resolution = resolve_salesperson(
-        relative, raw.turns, meta, reps, from_manifest=bool(entry.get("salesperson") or entry.get("salesperson_speaker"))
-    )
+    return relative, raw, meta, bool(entry.get("salesperson") or entry.get("salesperson_speaker")), warnings
+
+
+def read_facts(
+    path: Path, root: Path, manifest: Manifest | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB
+) -> CallFacts:
+    """What a file tells the folder-level identity pass (identity.py); raises InputError like
+    read_call, whose run reports it."""
+    relative, raw, meta, from_manifest, _ = parse_call(path, root, manifest, max_file_mb)
+    given_by = "manifest" if manifest and manifest.entry(relative) else ("metadata" if raw.metadata else "")
+    return call_facts(relative, raw.turns, meta, given_by)
+
+
+def read_call(
+    path: Path,
+    root: Path,
+    manifest: Manifest | None = None,
+    reps: tuple[str, ...] = (),
+    max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    data: bytes | None = None,
+    identity: Identity | None = None,
+) -> tuple[Call, list[InputError]]:
+    """Read one transcript into a Call, or raise InputError saying what is wrong with it.
+    `data` is the file's content when the caller has already read it (read_bytes);
+    `identity` is what the folder-level pass decided for it (identity.py), if it ran."""
+    relative, raw, meta, from_manifest, warnings = parse_call(path, root, manifest, max_file_mb, data)
+    resolution = resolve_salesperson(relative, raw.turns, meta, reps, from_manifest, identity)
+    if identity:
+        meta = with_identity(meta, identity, resolution)
     if resolution.source == "inferred":
         warnings.append(InputError(relative, "W202", f"{resolution.speaker} (confidence {resolution.confidence:.2f})"))
     return Call(relative, raw.format, meta, raw.turns, resolution), warnings
+
+
+def folder_identities(
+    files: list[Path], root: Path, manifest: Manifest | None = None, reps: tuple[str, ...] = (),
+    max_file_mb: float = DEFAULT_MAX_FILE_MB,
+) -> dict[str, Identity]:
+    """The folder-level pass: who sells and which account, per file (relative path). Reads
+    one file at a time and keeps only its CallFacts; a file it cannot read is skipped here
+    and reported by the main pass."""
+    facts: list[CallFacts] = []
+    for path in files:
+        try:
+            facts.append(read_facts(path, root, manifest, max_file_mb))
+        except Exception:  # noqa: BLE001 - the main pass reports this file's problem
+            continue
+    return infer_identities(facts, reps)

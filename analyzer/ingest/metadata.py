@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -12,6 +13,7 @@ from analyzer.errors import InputError
 from analyzer.ingest.common import RawTranscript, squash
 from analyzer.ingest.csvfile import sniff_dialect
 from analyzer.ingest.decode import decode
+from analyzer.ingest.identity import Identity, ranked_confidence, speaker_evidence
 from analyzer.model import CallMeta, SalespersonResolution, Turn
 
 MANIFEST_NAME = "manifest.csv"
@@ -110,63 +112,46 @@ def call_meta(path: str, raw: RawTranscript, entry: dict[str, str], warnings: li
         account=merged.get("account") or None,
         salesperson_speaker=merged.get("salesperson_speaker") or None,
         extra=extra,
+        account_source=("manifest" if entry.get("account") else "metadata") if merged.get("account") else "",
+        account_confidence=1.0 if merged.get("account") else None,
     )
 
 
 # --- who is the salesperson -----------------------------------------------------------
 
 def name_matches(label: str, name: str) -> bool:
-    """'DANA', 'Dana', 'Dana W.' and 'Dana Whitfield' all name Dana Whitfield."""
-    a, b = label.casefold().strip(), name.casefold().strip()
+    """'DANA', 'Dana', 'Dana W.' and 'Dana Whitfield' all name Dana Whitfield; 'Dana Cole'
+    does not: two full names must share the surname (or its initial)."""
+    a, b = label.casefold().replace(".", " ").split(), name.casefold().replace(".", " ").split()
     if not a or not b:
         return False
     if a == b:
         return True
-    first_a, first_b = a.split()[0].rstrip("."), b.split()[0].rstrip(".")
-    return first_a == first_b and len(first_a) > 1
-
-
-_INTRO = re.compile(
-    r"\b(this is \w+ (from|with|at)|my name is|i'?m \w+ (from|with)|calling (from|about)|"
-    r"thanks? (you )?(so much )?for (taking|making|jumping)|reason (for|i'?m) (my|the) call|"
-    r"(set|put) (this|some) time)\b"
-)
-_PITCH = re.compile(
-    r"\b(our (platform|product|solution|team|company|software|service|pricing|plan|package|system|"
-    r"offer|customers|clients|installers?|technicians?)|we (offer|provide|can|could|help|specialize)|"
-    r"(a |the )?(demo|trial|proposal|quote|discount|contract|onboarding|implementation))\b"
-)
-_BUYER = re.compile(r"\b(your (pricing|product|platform|price|contract|quote|proposal|company)|you guys)\b")
-_ROLE_WORDS = {"agent": 5.0, "rep": 5.0, "sales": 5.0, "salesperson": 5.0, "seller": 5.0,
-               "customer": -5.0, "client": -5.0, "prospect": -5.0, "buyer": -5.0, "caller": -2.0}
+    if a[0] != b[0] or len(a[0]) < 2:
+        return False
+    if len(a) >= 2 and len(b) >= 2:
+        short, long_ = sorted((a[-1], b[-1]), key=len)
+        return long_.startswith(short) if len(short) == 1 else short == long_
+    return True
 
 
 def infer_salesperson(turns: tuple[Turn, ...]) -> SalespersonResolution:
-    """Score each speaker on what salespeople do (introduce the company, pitch, ask) and
-    return the best with a confidence that reflects the margin over the runner-up."""
-    scores: dict[str, float] = {}
-    for turn in turns:
-        text = turn.text.lower()
-        score = (
-            3.0 * len(_INTRO.findall(text))
-            + 1.0 * len(_PITCH.findall(text))
-            + 0.5 * text.count("?")
-            - 1.0 * len(_BUYER.findall(text))
-        )
-        scores[turn.speaker] = scores.get(turn.speaker, 0.0) + score
-    for speaker in scores:
-        scores[speaker] += sum(w for word, w in _ROLE_WORDS.items() if word in speaker.lower().split())
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], list(scores).index(kv[0])))
+    """One call alone (no folder to compare with): the speaker with the most seller cues
+    (identity.SELLER_CUES), with a confidence from the margin over the runner-up."""
+    scores = speaker_evidence(turns)
+    order = list(dict.fromkeys(t.speaker for t in turns))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
     best, best_score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    margin = best_score - runner_up
-    confidence = 0.5 + 0.5 * (margin / (abs(best_score) + abs(runner_up) + 1.0))
-    return SalespersonResolution(best, "inferred", round(min(max(confidence, 0.5), 0.99), 2))
+    return SalespersonResolution(best, "inferred", ranked_confidence(best_score, runner_up))
 
 
 def resolve_salesperson(
-    path: str, turns: tuple[Turn, ...], meta: CallMeta, reps: tuple[str, ...], from_manifest: bool
+    path: str, turns: tuple[Turn, ...], meta: CallMeta, reps: tuple[str, ...], from_manifest: bool,
+    identity: Identity | None = None,
 ) -> SalespersonResolution:
+    """The manifest's or file's salesperson_speaker, else the speaker named as salesperson,
+    else a --rep name, else the folder-level decision (identity.py), else this call alone."""
     speakers = list(dict.fromkeys(t.speaker for t in turns))
     if meta.salesperson_speaker:
         matches = [s for s in speakers if name_matches(s, meta.salesperson_speaker)]
@@ -180,4 +165,21 @@ def resolve_salesperson(
     matches = [s for s in speakers if any(name_matches(s, rep) for rep in reps)]
     if len(matches) == 1:
         return SalespersonResolution(matches[0], "option", 1.0)
+    if identity and identity.speaker in speakers:
+        return SalespersonResolution(identity.speaker, identity.source, identity.confidence)
     return infer_salesperson(turns)
+
+
+def with_identity(meta: CallMeta, identity: Identity, resolution: SalespersonResolution) -> CallMeta:
+    """The call's metadata with the folder's canonical salesperson name (one person, one
+    name across files) and, when neither manifest nor file named it, the inferred account."""
+    salesperson = meta.salesperson
+    if identity.salesperson and (meta.salesperson or resolution.speaker == identity.speaker):
+        salesperson = identity.salesperson
+    if meta.account:
+        return dataclasses.replace(meta, salesperson=salesperson)
+    return dataclasses.replace(
+        meta, salesperson=salesperson, account=identity.account,
+        account_source=identity.account_source if identity.account else "",
+        account_confidence=identity.account_confidence if identity.account else None,
+    )

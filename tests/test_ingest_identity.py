@@ -1,0 +1,304 @@
+"""Who sells and which account, without a manifest: decided from the whole folder
+(analyzer/ingest/identity.py), and measured on the sample calls with their manifest hidden."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import shutil
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from analyzer.ingest import discover, folder_identities, read_call
+from analyzer.ingest.identity import accounts_from_names, is_generic, speaker_evidence
+from analyzer.model import Turn
+from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, name_matches
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "sample_transcripts"
+SAMPLE_KEY = Path(__file__).parent / "golden" / "sample_key.jsonl"
+
+# Plain talk: no self-introduction, no pitch words, nothing a single call could sell on.
+SELLER_TALK = [
+    "Morning. Good to see you again.",
+    "Right, so the rollout would start with the north depot.",
+    "Six weeks, give or take.",
+    "That works for us.",
+]
+CUSTOMER_TALK = [
+    "Morning.",
+    "The north depot is the busy one, so that makes sense.",
+    "Fine by me.",
+    "Good.",
+]
+MANY_QUESTIONS = [  # questions about "you" and nothing a buyer alone would ask
+    "Did you get the floor plan I sent you?",
+    "Are you still based in Denver?",
+    "Have you met our operations lead yet?",
+    "Are you free on Thursday afternoon?",
+]
+
+
+BUYER_QUESTIONS = [  # what a buyer asks a vendor
+    "Do you support single sign-on?",
+    "Can you connect to our warehouse system?",
+    "Does it come with training for the night shift?",
+    "How much does the second depot add?",
+]
+
+
+def talk(seller: str, customer: str, customer_first: bool = False, questions: bool | list[str] = False) -> list[tuple[str, str]]:
+    customer_lines = questions if isinstance(questions, list) else MANY_QUESTIONS if questions else CUSTOMER_TALK
+    pairs = list(zip(SELLER_TALK, customer_lines))
+    lines = []
+    for said, answer in pairs:
+        turn = [(seller, said), (customer, answer)]
+        lines += turn[::-1] if customer_first else turn
+    return lines
+
+
+# A folder where Dana Whitfield sells to Acme and Brightco, Marcus Delgado to Delta and Echo
+# (labelled MARCUS in one file). Every call is as bland as the tricky ones, so only the
+# folder can tell who sells.
+BASE = {
+    "acme_2026-01-05_discovery.txt": talk("Dana Whitfield", "Ray Castillo"),
+    "acme_2026-02-02_review.txt": talk("Dana", "Ray Castillo"),
+    "brightco_2026-01-12_discovery.txt": talk("Dana Whitfield", "Lena Park"),
+    "delta_2026-01-20_discovery.txt": talk("MARCUS", "Ines Moreau"),
+    "echo_2026-01-27_discovery.txt": talk("Marcus Delgado", "Tariq Aziz"),
+}
+
+# row: the tricky call added to BASE, its file, and who must be found (label, person)
+TRICKY = [
+    ("customer_speaks_first", talk("Dana Whitfield", "Nora Quinn", customer_first=True), "Dana Whitfield", "Dana Whitfield"),
+    ("customer_asks_many_questions", talk("Dana Whitfield", "Nora Quinn", questions=True), "Dana Whitfield", "Dana Whitfield"),
+    ("customer_first_and_asking", talk("Dana", "Nora Quinn", customer_first=True, questions=True), "Dana", "Dana Whitfield"),
+    ("speech_to_text_labels", [("spk_0", "Hello?"), ("spk_1", "Hi Nora, Dana here from Lumenridge.")]
+     + [("spk_0" if s == "Nora Quinn" else "spk_1", t) for s, t in talk("X", "Nora Quinn", customer_first=True, questions=True)],
+     "spk_1", "Dana Whitfield"),
+    ("upper_case_first_name", talk("MARCUS", "Nora Quinn", customer_first=True, questions=True), "MARCUS", "Marcus Delgado"),
+    ("customer_named_like_the_rep", talk("Dana Whitfield", "Marcus", questions=True), "Dana Whitfield", "Dana Whitfield"),
+    ("customer_full_name_like_the_rep", talk("Dana Whitfield", "Marcus Chen", customer_first=True, questions=True),
+     "Dana Whitfield", "Dana Whitfield"),
+]
+
+
+def write_folder(folder: Path, calls: dict[str, list[tuple[str, str]]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in calls.items():
+        (folder / name).write_text("\n\n".join(f"{speaker}: {text}" for speaker, text in lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def identify(folder: Path, reps: tuple[str, ...] = (), manifest: Manifest | None = None):
+    """{file: Call} as the pipeline reads them: the folder pass, then read_call."""
+    files = list(discover(folder, folder / MANIFEST_NAME if manifest else None))
+    identities = folder_identities(files, folder, manifest, reps)
+    return {
+        p.name: read_call(p, folder, manifest, reps, identity=identities.get(p.relative_to(folder).as_posix()))[0]
+        for p in files
+    }
+
+
+@pytest.mark.parametrize("row,lines,label,person", TRICKY, ids=[r[0] for r in TRICKY])
+def test_ingest_identity_folder_finds_the_seller(tmp_path, row, lines, label, person):
+    name = "corvid_2026-02-09_review.txt"
+    calls = identify(write_folder(tmp_path, {**BASE, name: lines}))
+    call = calls[name]
+    assert (call.salesperson.speaker, call.salesperson_name) == (label, person)
+    assert call.salesperson.source == "inferred"
+    assert call.meta.account == "Corvid" and call.meta.account_source == "file name"
+    # the rest of the folder is not disturbed by the tricky call
+    assert {n: c.salesperson_name for n, c in calls.items() if n in BASE} == {
+        n: ("Marcus Delgado" if n.startswith(("delta", "echo")) else "Dana Whitfield") for n in BASE
+    }
+
+
+@pytest.mark.parametrize("row,lines,label,person", TRICKY[:3], ids=[r[0] for r in TRICKY[:3]])
+def test_ingest_identity_one_call_alone_is_fooled(tmp_path, row, lines, label, person):
+    """Why the folder matters: the same call read alone picks the customer."""
+    path = write_folder(tmp_path, {"corvid_2026-02-09_review.txt": lines}) / "corvid_2026-02-09_review.txt"
+    call, _ = read_call(path, tmp_path)
+    assert call.salesperson.speaker != label
+
+
+def test_ingest_identity_customer_with_another_reps_first_name(tmp_path):
+    """Yew's customer OWEN shares a first name with Owen Brennan, who sells elsewhere; Yew's
+    calls label everyone by first name, so the folder cannot tell the two Owens apart and
+    what they say decides: the one asking what the product does is the customer."""
+    yew = {
+        "yew_2026-03-01_discovery.txt": talk("PRIYA", "OWEN", customer_first=True, questions=BUYER_QUESTIONS),
+        "yew_2026-03-08_review.txt": talk("Priya", "Owen", customer_first=True, questions=BUYER_QUESTIONS),
+        "zeta_2026-03-02_discovery.txt": talk("Priya Venkataraman", "Hal Berg"),
+        "kappa_2026-03-03_discovery.txt": talk("Owen Brennan", "Sue Lamb"),
+        "lambda_2026-03-04_discovery.txt": talk("Owen Brennan", "Tim Roe"),
+    }
+    calls = identify(write_folder(tmp_path, {**BASE, **yew}))
+    assert {n: calls[n].salesperson_name for n in yew} == {
+        n: "Owen Brennan" if n.startswith(("kappa", "lambda")) else "Priya Venkataraman" for n in yew
+    }
+
+
+def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):
+    calls = identify(write_folder(tmp_path, {**BASE, "corvid_2026-02-09_review.txt": TRICKY[5][1]}))
+    marcus_calls = sorted(n for n, c in calls.items() if c.salesperson_name == "Marcus Delgado")
+    assert marcus_calls == ["delta_2026-01-20_discovery.txt", "echo_2026-01-27_discovery.txt"]
+
+
+@pytest.mark.parametrize(
+    "reps,manifest_rows,expected",
+    [
+        # --rep ties the upper-case label to the full name
+        (("Dana Whitfield",), None, {"acme_2026-01-05_discovery.txt": ("Dana Whitfield", "option")}),
+        # the manifest wins over inference, even against the folder
+        ((), "file,salesperson,salesperson_speaker\nacme_2026-01-05_discovery.txt,Ray Castillo,Ray Castillo\n",
+         {"acme_2026-01-05_discovery.txt": ("Ray Castillo", "manifest")}),
+        # a manifest naming the full name once names MARCUS in files it does not list
+        ((), "file,salesperson\necho_2026-01-27_discovery.txt,Marcus Delgado\n",
+         {"delta_2026-01-20_discovery.txt": ("Marcus Delgado", "inferred"),
+          "echo_2026-01-27_discovery.txt": ("Marcus Delgado", "manifest")}),
+    ],
+)
+def test_ingest_identity_manifest_and_rep_come_first(tmp_path, reps, manifest_rows, expected):
+    folder = write_folder(tmp_path, BASE)
+    manifest = None
+    if manifest_rows:
+        (folder / MANIFEST_NAME).write_text(manifest_rows, encoding="utf-8")
+        manifest = Manifest.load(folder / MANIFEST_NAME, folder)
+    calls = identify(folder, reps, manifest)
+    assert {n: (calls[n].salesperson_name, calls[n].salesperson.source) for n in expected} == expected
+
+
+def test_ingest_identity_accounts_from_shared_customers(tmp_path):
+    """No file-name convention: calls that share a customer are one account."""
+    renamed = {f"call-{i}.txt": lines for i, lines in enumerate(BASE.values())}
+    calls = identify(write_folder(tmp_path, renamed))
+    accounts = {n: c.meta.account for n, c in calls.items()}
+    assert accounts["call-0.txt"] == accounts["call-1.txt"] == "Ray Castillo"
+    assert len({accounts[f"call-{i}.txt"] for i in (1, 2, 3, 4)}) == 4
+    assert {c.meta.account_source for c in calls.values()} == {"participants"}
+
+
+def test_ingest_identity_accounts_from_the_company_customers_name(tmp_path):
+    """Speech-to-text labels, no names to share: the company the customer answers with."""
+    answer = [("spk_0", "oakmere equine this is kelly"), ("spk_1", "hi kelly this is dana from lumenridge")]
+    calls = identify(write_folder(tmp_path, {
+        **{f"call-{i}.txt": lines for i, lines in enumerate(BASE.values())},
+        "call-a.txt": answer + [("spk_1", "So the order is on its way."), ("spk_0", "Good.")],
+        "call-b.txt": answer + [("spk_1", "The second delivery is Friday."), ("spk_0", "Thanks.")],
+    }))
+    assert calls["call-a.txt"].meta.account == calls["call-b.txt"].meta.account == "Oakmere Equine"
+    assert calls["call-0.txt"].meta.account != "Oakmere Equine"
+
+
+@pytest.mark.parametrize(
+    "names,expected",
+    [
+        (["acme_2026-01-05_discovery.txt", "acme_2026-02-02_review.txt", "brightco_2026-01-12_discovery.txt"],
+         ["acme", "acme", "brightco"]),
+        (["2026-08-20_harbor-freight-lines_discovery.txt", "2026-09-10_harbor-freight-lines_proposal.json"],
+         ["harbor-freight-lines", "harbor-freight-lines"]),
+        (["discovery_acme_20260105.txt", "review_acme_20260202.txt"], ["acme", "acme"]),
+        (["call1.txt", "call2.txt"], None),                                      # no convention
+        (["2026-01-05_discovery.txt", "2026-01-06_review.txt"], None),           # only call types
+        (["acme_2026-01-05.txt", "brightco_2026-01-06.txt"], None),              # nothing repeats
+    ],
+)
+def test_ingest_identity_accounts_from_names(names, expected):
+    found = accounts_from_names(names)
+    assert ([found[n] for n in names] if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    "line,sells",
+    [
+        ("Hi, this is Dana from Lumenridge, thanks for making the time.", True),
+        ("Let me show you what the phased option looks like.", True),
+        ("I'll send you the revised quote by Friday.", True),
+        ("That's my error, I typed an extra zero.", True),
+        ("Walk me through what happens when a truck is down.", True),
+        ("So what's the damage?", False),
+        ("How much does the battery cost?", False),
+        ("Do you support single sign-on?", False),
+        ("You promised the proposal last week.", False),
+        ("Can you send me your pricing?", False),
+        ("I'll have to check with my boss.", False),
+    ],
+)
+def test_ingest_identity_seller_cues(line, sells):
+    scores = speaker_evidence((Turn("A", line), Turn("B", "Okay.")))
+    assert (scores["A"] > scores["B"]) is sells and (scores["A"] < scores["B"]) is not sells
+
+
+@pytest.mark.parametrize(
+    "label,name,same",
+    [
+        ("DANA", "Dana Whitfield", True),
+        ("Dana", "Dana Whitfield", True),
+        ("Dana W.", "Dana Whitfield", True),
+        ("dana whitfield", "Dana Whitfield", True),
+        ("Dana Cole", "Dana Whitfield", False),
+        ("Marcus Chen", "Marcus Delgado", False),
+        ("D", "Dana", False),
+        ("Dan", "Dana Whitfield", False),
+    ],
+)
+def test_ingest_identity_name_matches(label, name, same):
+    assert name_matches(label, name) is same
+
+
+@pytest.mark.parametrize("label,generic", [("spk_0", True), ("Speaker 2", True), ("SPEAKER_01", True), ("Agent", True),
+                                           ("Customer 1", True), ("Dana", False), ("Marcus Delgado", False)])
+def test_ingest_identity_generic_labels(label, generic):
+    assert is_generic(label) is generic
+
+
+# --- the sample calls with their manifest hidden ----------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_run_without_manifest(tmp_path_factory):
+    from analyzer.pipeline import Analyzer, analyze_folder
+
+    folder = tmp_path_factory.mktemp("samples") / "calls"
+    shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns(MANIFEST_NAME))
+    out = tmp_path_factory.mktemp("out")
+    analyze_folder(folder, out, analyzer=Analyzer(), use_cache=False)
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ingest_identity_samples_without_manifest(sample_run_without_manifest):
+    out = sample_run_without_manifest
+    key = {row["file"]: row for row in map(json.loads, SAMPLE_KEY.read_text().splitlines())}
+    manifest = {row["file"]: row for row in _rows(SAMPLES / MANIFEST_NAME)}
+    calls = _rows(out / "call_scores.csv")
+    assert len(calls) == len(key)
+    right = sum(row["salesperson_speaker"] == key[row["file"]]["salesperson_label"] for row in calls)
+    assert right / len(calls) >= 0.95
+    for a, b in combinations(calls, 2):  # accounts grouped as the manifest groups them
+        same = manifest[a["file"]]["account"] == manifest[b["file"]]["account"]
+        assert (a["account"] == b["account"]) is same, (a["file"], b["file"])
+    people = {}
+    for row in calls:
+        people.setdefault(manifest[row["file"]]["salesperson"], set()).add(row["salesperson"])
+    assert all(len(names) == 1 for names in people.values()), people
+    reps = {row["salesperson"] for row in _rows(out / "rep_scores.csv")}
+    assert len(reps) == len(people) == 4
+    assert {row["account_source"] for row in calls} <= {"file name", "metadata"}
+
+
+def test_ingest_identity_eval_script_on_samples():
+    spec = importlib.util.spec_from_file_location("identity_eval", ROOT / "models" / "identity_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    result = module.evaluate(SAMPLES, SAMPLE_KEY)
+    assert (result.judged, result.accuracy, result.pair_precision, result.pair_recall) == (12, 1.0, 1.0, 1.0)
+    assert result.one_person_one_rep
