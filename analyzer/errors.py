@@ -67,7 +67,7 @@ PROBLEMS: dict[str, Problem] = {
                 "check the speaker labels: a whole call under one speaker often means diarization failed",
                 Severity.WARNING),
         Problem("W205", "{detail} lines could not be parsed and were skipped",
-                "check the lines named in the message against the format in the README", Severity.WARNING),
+                "check the lines named in the message against the format in docs/inputs.md", Severity.WARNING),
     )
 }
 
