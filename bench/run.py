@@ -135,6 +135,8 @@ class OneAtATime:
         self.encoder = encoder
 
     def encode(self, texts):
+        import numpy as np
+
         return np.vstack([self.encoder.encode([text]) for text in texts])
 
 
