@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.base import PatternDetector
 from analyzer.detect.registry import build_detectors
-from analyzer.model_files import CONFIG_NAME, WEIGHTS_NAME, default_model_dir, verify
+from analyzer.model_files import CONFIG_NAME, WEIGHTS_NAME, default_model_dir, sha256, verify
 from analyzer.model import Call, CallMeta, ParsedCall, Prediction, Role, SalespersonResolution, Turn, Utterance
 from analyzer.segment import is_question_text, segment_with_units
 
@@ -92,10 +91,6 @@ def example_call(text: str, context: str = "", turns: Sequence[dict] = (), react
     call = Call(call_id, "example", CallMeta(call_id), tuple(built), SalespersonResolution("salesperson", "option", 1.0))
     parsed = segment_with_units(call, {judged: [text]})
     return parsed, next(u for u in parsed.utterances if u.turn == judged)
-
-
-def pair_call(text: str, context: str) -> tuple[ParsedCall, Utterance]:
-    return example_call(text, context)
 
 
 class Featurizer:
@@ -343,7 +338,7 @@ class BehaviorClassifier:
         config = {
             "behaviors": list(self.behaviors), "tactics": list(self.tactics), "hidden": self.hidden,
             "attention": self.attention,
-            "n_features": int(self.n_features_), "window": WINDOW, "weights_sha256": _sha256(weights), **extra_config,
+            "n_features": int(self.n_features_), "window": WINDOW, "weights_sha256": sha256(weights), **extra_config,
         }
         (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
         return weights
@@ -354,7 +349,7 @@ class BehaviorClassifier:
 
         config = json.loads((directory / CONFIG_NAME).read_text())
         weights = directory / WEIGHTS_NAME
-        digest = _sha256(weights)
+        digest = sha256(weights)
         if digest != config["weights_sha256"]:
             raise ValueError(f"{weights} has sha256 {digest}, but {CONFIG_NAME} says {config['weights_sha256']}")
         model = cls(config["behaviors"], config["tactics"], hidden=config["hidden"],
@@ -362,10 +357,6 @@ class BehaviorClassifier:
         model.net_.load_state_dict(load_file(str(weights)))
         model.net_.eval()
         return model, config
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class ModelScorer:

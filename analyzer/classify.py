@@ -60,7 +60,7 @@ def classify_records(scorer, records: list[dict]) -> list[dict]:
     """Each record as a small call (its turns, context, text and reaction), judged as analysis
     judges an utterance in its call."""
     from analyzer.classifier import example_call
-    from analyzer.detect.confidence import TACTIC_THRESHOLD
+    from analyzer.detect.confidence import reported_tactics
 
     examples = [
         example_call(r["text"], r.get("context") or "", r.get("turns") or (), r.get("reaction") or "", call_id=f"line{i}")
@@ -72,7 +72,6 @@ def classify_records(scorer, records: list[dict]) -> list[dict]:
         labels = [b for b, p in scores.items() if p >= scorer.thresholds.get(b, 0.5)]
         result = {"id": record["id"], "scores": scores, "labels": labels}
         if "manipulation" in labels:
-            first, *others = prediction.tactics
-            result["tactics"] = [first[0]] + [name for name, p in others if p >= TACTIC_THRESHOLD]
+            result["tactics"] = reported_tactics(prediction.tactics)
         results.append(result)
     return results

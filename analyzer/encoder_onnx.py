@@ -7,9 +7,9 @@ and run by ONNX Runtime. The heads' F1 on this path is measured by `make eval`
 Dynamic quantisation scales each MatMul's activations over the whole input tensor, so a
 text's embedding depends on the other texts in its batch. Analysis therefore encodes each
 call on its own (classifier.py), never a batch mixing calls: a call's findings are the same
-alone or in any folder. Measured alternatives (README, "Encoder"): ORT fp32 is exactly
-batch-invariant but ~0.65x the speed; static (calibrated) int8 is batch-invariant but its
-embeddings drift to cosine 0.91 of fp32; one text per run is batch-invariant at ~0.65x.
+alone or in any folder. Measured alternatives (docs/speed.md): ORT fp32 is exactly
+batch-invariant but ran at 0.4-1.7x the int8 speed on a busy machine; static
+(calibrated) int8 is batch-invariant but its embeddings drift to cosine 0.91 of fp32; one text per run is batch-invariant at ~0.65x.
 
 The graph is exported on first use into the cache folder under a name derived from the
 encoder's and adapter's sha256, checked against the torch encoder on probe sentences when
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.encoder import MODEL_SHA256, Encoder, EncoderError, encode_batched, mean_pool, sha256_of
+from analyzer.encoder import MAX_TOKENS, MODEL_SHA256, Encoder, EncoderError, encode_batched, mean_pool, sha256_of
 
 GRAPH_VERSION = 2           # bump when the export below changes
 MIN_PROBE_COSINE = 0.95     # a broken build, not a lossy one: "Right." alone sits at 0.965
@@ -133,7 +133,7 @@ class OnnxEncoder:
         self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="np")
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
         ids, mask = batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
         (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
         return mean_pool(hidden, mask)

@@ -54,7 +54,7 @@ def finetune_adapter(train_rows: list[dict], epochs: int, batch_size: int = 32):
     import torch
     from peft import get_peft_model
 
-    from analyzer.encoder import ADAPTED_FROM_LAYER, load_base, lora_config
+    from analyzer.encoder import ADAPTED_FROM_LAYER, MAX_TOKENS, load_base, lora_config
 
     torch.manual_seed(SEED)
     tokenizer, base = load_base()
@@ -72,7 +72,7 @@ def finetune_adapter(train_rows: list[dict], epochs: int, batch_size: int = 32):
     with torch.no_grad():
         for start in range(0, len(unique), 64):
             chunk = unique[start:start + 64]
-            batch = tokenizer(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
+            batch = tokenizer(chunk, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
             states = bert.embeddings(input_ids=batch["input_ids"])
             for layer in bert.encoder.layer[:ADAPTED_FROM_LAYER]:
                 states = layer(states, attention_mask=additive(batch["attention_mask"]))

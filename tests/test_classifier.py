@@ -129,8 +129,9 @@ def test_classifier_metrics_are_shipped_with_the_heads():
 def test_classifier_classify_reads_the_preceding_turns(tmp_path):
     """The same sentence after different turns is judged differently: the window is read."""
     text = "Like I said, that part was always going to be extra."
-    plain = {"id": "plain", "text": text, "context": "Sounds good."}
-    caught = {"id": "caught", "text": text, "context": "Wait, you told me installation was included.", "turns": [
+    context = "Wait, you told me installation was included."
+    plain = {"id": "plain", "text": text, "context": context}
+    caught = {"id": "caught", "text": text, "context": context, "turns": [
         {"speaker": "Rep", "role": "salesperson", "text": "Installation is included in the price, no extra charge."},
         {"speaker": "Ann", "role": "customer", "text": "Great, so nothing else to pay."},
     ]}

@@ -22,6 +22,13 @@ from collections.abc import Iterable
 TACTIC_THRESHOLD = 0.5
 
 
+def reported_tactics(ranked: tuple[tuple[str, float], ...]) -> list[str]:
+    """The tactics a manipulation finding is reported under, from (tactic, probability)
+    most likely first: the first always, every other from TACTIC_THRESHOLD."""
+    first, *others = ranked
+    return [first[0]] + [name for name, p in others if p >= TACTIC_THRESHOLD]
+
+
 def combine(signals: Iterable[float], boosters: Iterable[float] = (), blockers: Iterable[float] = (), context: float = 1.0) -> float:
     miss = 1.0
     fired = False

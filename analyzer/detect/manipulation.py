@@ -3,7 +3,7 @@ coach's trust, so evidence the customer can check lowers a flag (see the blocker
 from __future__ import annotations
 
 from analyzer.detect.base import Evidence, PatternDetector, last_customer_line
-from analyzer.detect.confidence import TACTIC_THRESHOLD
+from analyzer.detect.confidence import reported_tactics
 from analyzer.model import Polarity, Prediction
 
 
@@ -17,6 +17,5 @@ class Manipulation(PatternDetector):
         """The model's most likely tactic, plus every other it is sure of: two tactics in
         one sentence are two findings. Without the model, the strongest pattern's tag."""
         if prediction and prediction.tactics:
-            first, *others = prediction.tactics
-            return [first[0]] + [name for name, p in others if p >= TACTIC_THRESHOLD]
+            return reported_tactics(prediction.tactics)
         return [evidence.signals[0].pattern.tag if evidence.signals else None]
