@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install train eval bench clean
+.PHONY: demo test install train eval train-ledger eval-ledger bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ train: install
 
 eval: install
 	$(BIN)/python models/train.py --eval
+
+# the cross-call ledger's pair judge (models/ledger.*) from models/data/accounts_train
+train-ledger: install
+	$(BIN)/python models/train_ledger.py
+
+# scores the ledger on a folder in the accounts layout (manifest.csv + key.jsonl)
+ACCOUNTS ?= models/data/accounts_train
+eval-ledger: install
+	$(BIN)/python models/eval_ledger.py $(ACCOUNTS)
 
 # speed and memory on a seeded corpus of 45-minute calls (bench/run.py); CALLS=50 for a quick look
 CALLS ?= 200

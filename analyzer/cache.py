@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.ledger import CallHistory, FollowUp, Mistake, Promise
+from analyzer.ledger import CallHistory, Promise, Said
 from analyzer.model import RuleScore, ScoredCall
 
 CACHE_DIR = ".cache"
@@ -67,10 +67,10 @@ def history_record(history: CallHistory) -> dict[str, Any]:
 def history_from_record(history: dict[str, Any]) -> CallHistory:
     return CallHistory(
         history["account"], history["call_id"], _date(history["date"]), history["salesperson"],
-        [Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "topic": set(p["topic"]),
-                    "evidence_date": _date(p["evidence_date"])}) for p in history["promises"]],
-        [FollowUp(**{**f, "own_topic": set(f["own_topic"]), "topic": set(f["topic"])}) for f in history["follow_ups"]],
-        [Mistake(**m) for m in history["mistakes"]],
+        [Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "evidence_date": _date(p["evidence_date"]),
+                    "evidence": [], "mentions": []}) for p in history["promises"]],
+        [Said(**s) for s in history["said"]],
+        list(history["owned"]),
     )
 
 

@@ -1,24 +1,48 @@
 """Across the calls of one account, in date order: what became of each commitment (kept,
-broken or open) and which kinds of mistake came back.
+broken, open, overdue) and which kinds of mistake came back.
 
-Whether a commitment was kept shows only in later calls. A follow-up moment ("as promised,
-here is…", "I never got it", "it came on the 6th") is matched to the earlier commitment it
-talks about by the words they share ("integration doc", "quote", "report"), looking at the
-follow-up utterance and its neighbours, because people say "the integration doc … I never
-got it" across two sentences. Both the cue and the link are named in the evidence."""
+Whether a commitment was kept shows only in later calls, and rarely in its own words: "thanks
+for the numbers, that helped" keeps "I'll send the ROI model". So every later utterance of
+the account, from either speaker, is judged against every earlier commitment by a small
+learned model (models/ledger.safetensors, trained by models/train_ledger.py) on the pair:
+their sentence embeddings, their similarity and how much more similar this utterance is to
+this promise than to the account's other promises, who speaks, follow-up cue patterns
+(patterns/followup.jsonl), dates, and the promise's deliverable words. It says whether the
+utterance shows the promise kept, broken, still pending, restates it, or is unrelated.
+
+Mistakes are customer moments whose meaning is close to a kind a coach would name
+(mistake_kinds.jsonl: a few descriptions per kind); a later call's mistake of the kind an
+earlier call of the account already had is a repeated mistake, citing the earlier one.
+
+The encoder is a dependency: `embed(texts) -> (n, d) unit vectors`."""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from analyzer.detect import patterns as pattern_data
+from analyzer.detect.dates import find_due
 from analyzer.model import CallResult, Role
 
-KEPT, BROKEN, OPEN = "kept", "broken", "open"
-WINDOW = 2  # utterances either side of a follow-up cue that may name the thing promised
+KEPT, BROKEN, OPEN, PENDING = "kept", "broken", "open", "pending"
+RESTATED, UNRELATED = "restated", "unrelated"
+PAIR_LABELS = (UNRELATED, KEPT, BROKEN, PENDING, RESTATED)  # the judge's classes, in weight order
+CUES = (KEPT, BROKEN, PENDING)  # tags of patterns/followup.jsonl
+MODEL_NAME = "ledger"
+KINDS_FILE = Path(__file__).parent / "mistake_kinds.jsonl"
+MEANINGS_FILE = Path(__file__).parent / "followup_meanings.jsonl"  # what kept / broken / pending sound like
+Embed = Callable[[Sequence[str]], np.ndarray]
+
 _STOP = set(
     """a an the and or but so to of in on at by for with from up out it its it's that this these those
     i i'll i'm i've we we'll we're you you'll your our my me us he she they them his her their
@@ -33,7 +57,36 @@ _WORD = re.compile(r"[a-z][a-z'-]{2,}")
 
 
 def topic_words(text: str) -> set[str]:
+    """The content words of a promise: its deliverable and whom it is for."""
     return {w.strip("'-") for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+@dataclass
+class Said:
+    """One substantive utterance of a call, as the ledger needs it."""
+
+    utterance_id: str
+    role: str       # "salesperson" or "customer"
+    speaker: str
+    text: str
+    start: float | None = None  # seconds
+    turn: int = 0
+    char_start: int = 0
+
+
+@dataclass
+class Evidence:
+    """A later moment that shows what became of a commitment."""
+
+    call_id: str
+    date: dt.date | None
+    utterance_id: str
+    speaker: str
+    role: str
+    text: str
+    shows: str            # KEPT, BROKEN or PENDING
+    confidence: float
+    explanation: str
 
 
 @dataclass
@@ -47,29 +100,16 @@ class Promise:
     due: dt.date | None
     due_phrase: str
     specific: bool
-    topic: set[str]
+    utterance_id: str = ""
+    text: str = ""        # the whole utterance the promise was made in
     status: str = OPEN
-    evidence_call_id: str = ""
+    overdue: bool = False
+    evidence_call_id: str = ""    # the moment that decided the status
     evidence_date: dt.date | None = None
     evidence_excerpt: str = ""
     evidence_explanation: str = ""
-
-
-@dataclass
-class FollowUp:
-    outcome: str       # KEPT or BROKEN
-    speaker: str
-    text: str
-    explanation: str
-    own_topic: set[str]   # words of the follow-up utterance itself
-    topic: set[str]       # words of it and its neighbours
-
-
-@dataclass
-class Mistake:
-    kind: str          # pricing, delivery, ...
-    utterance_id: str
-    excerpt: str
+    evidence: list[Evidence] = field(default_factory=list)  # every linked moment, in call order
+    mentions: list[tuple[str, str]] = field(default_factory=list)  # (call id, text): restatements
 
 
 @dataclass
@@ -81,8 +121,8 @@ class CallHistory:
     date: dt.date | None
     salesperson: str
     promises: list[Promise] = field(default_factory=list)
-    follow_ups: list[FollowUp] = field(default_factory=list)
-    mistakes: list[Mistake] = field(default_factory=list)
+    said: list[Said] = field(default_factory=list)
+    owned: list[str] = field(default_factory=list)  # utterance ids of ownership / blame_shifting findings
 
 
 def history_of(result: CallResult) -> CallHistory:
@@ -93,35 +133,18 @@ def history_of(result: CallResult) -> CallHistory:
     for finding in result.findings:
         if finding.commitment:
             c = finding.commitment
+            utterance = parsed.get(finding.utterance_id)
             history.promises.append(Promise(
                 account or call.meta.call_id, call.meta.call_id, call.meta.date, call.salesperson_name,
-                c.owner, c.action, c.due, c.due_phrase, c.specific, topic_words(c.action),
+                c.owner, c.action, c.due, c.due_phrase, c.specific, utterance.id, utterance.text,
             ))
-    utterances = parsed.utterances
-    followup_patterns = pattern_data.load("followup")
-    for index, utterance in enumerate(utterances):
-        if utterance.is_backchannel:
-            continue
-        matches = [m for m in pattern_data.find(followup_patterns, utterance.text) if m.pattern.kind == "signal"]
-        if not matches:
-            continue
-        best = max(matches, key=lambda m: m.pattern.weight)
-        window = utterances[max(0, index - WINDOW): index + WINDOW + 1]
-        history.follow_ups.append(FollowUp(
-            best.pattern.tag, utterance.speaker, utterance.text,
-            f"{best.pattern.explain} ({'salesperson' if utterance.role is Role.SALESPERSON else 'customer'})",
-            topic_words(utterance.text),
-            set().union(*(topic_words(u.text) for u in window)),
-        ))
-    kinds = pattern_data.load("mistake_kinds")
-    for finding in result.findings:
-        if finding.behavior not in ("ownership", "blame_shifting"):
-            continue
-        utterance = parsed.get(finding.utterance_id)
-        context = " ".join(u.text for u in parsed.customer_before(utterance, 2))
-        found = pattern_data.find(kinds, f"{context} {utterance.text}")
-        if found:
-            history.mistakes.append(Mistake(found[0].pattern.name, utterance.id, utterance.text))
+        if finding.behavior in ("ownership", "blame_shifting") and finding.utterance_id not in history.owned:
+            history.owned.append(finding.utterance_id)
+    history.said = [
+        Said(u.id, u.role.value, u.speaker, u.text, u.start, u.turn, u.char_start)
+        for u in parsed.utterances
+        if not u.is_backchannel and len(u.text.split()) >= 3
+    ]
     return history
 
 
@@ -134,64 +157,361 @@ class RepeatedMistake:
     excerpt: str
     first_call_id: str
     first_date: dt.date | None
+    first_excerpt: str = ""
+    speaker: str = ""
+    start: float | None = None
+    order: tuple[int, int] = (0, 0)  # (turn, offset in the turn), as flagged rows sort
+    confidence: float = 0.0
 
 
-def build_ledger(histories: list[CallHistory]) -> tuple[list[Promise], list[RepeatedMistake]]:
-    """Resolve every commitment against the later calls of its account; find mistakes whose
-    kind the account has seen before."""
+def _sorted_calls(histories: list[CallHistory]) -> dict[str, list[CallHistory]]:
     by_account: dict[str, list[CallHistory]] = defaultdict(list)
     for history in histories:
         by_account[history.account or history.call_id].append(history)
-    promises: list[Promise] = []
-    repeated: list[RepeatedMistake] = []
-    for account, calls in by_account.items():
+    for calls in by_account.values():
         calls.sort(key=lambda h: (h.date or dt.date.min, h.call_id))
-        open_promises: list[Promise] = []
-        seen_kinds: dict[str, CallHistory] = {}
-        for history in calls:
-            for follow_up in history.follow_ups:
-                promise = _best_match(open_promises, follow_up)
-                if promise is not None:
-                    promise.status = follow_up.outcome
-                    promise.evidence_call_id = history.call_id
-                    promise.evidence_date = history.date
-                    promise.evidence_excerpt = f"{follow_up.speaker}: {follow_up.text}"
-                    shared = ", ".join(sorted(promise.topic & follow_up.topic)[:4])
-                    promise.evidence_explanation = f"{follow_up.explanation}; about: {shared}"
-                    open_promises.remove(promise)
-            for mistake in history.mistakes:
-                first = seen_kinds.get(mistake.kind)
-                if first is not None:
-                    repeated.append(RepeatedMistake(account, history.call_id, mistake.utterance_id, mistake.kind,
-                                                    mistake.excerpt, first.call_id, first.date))
-                else:
-                    seen_kinds[mistake.kind] = history
-            fresh = [dataclasses.replace(p) for p in history.promises]  # the inputs stay unresolved
-            promises.extend(fresh)
-            open_promises.extend(fresh)
-    promises.sort(key=lambda p: (p.account, p.date or dt.date.min, p.call_id))
-    return promises, repeated
-
-
-def _best_match(candidates: list[Promise], follow_up: FollowUp) -> Promise | None:
-    """The earlier open commitment sharing the most topic words (at least one), words of the
-    follow-up utterance itself counting double; oldest first on ties."""
-    scored = [
-        (2 * len(p.topic & follow_up.own_topic) + len(p.topic & follow_up.topic), -i, p)
-        for i, p in enumerate(candidates)
-    ]
-    scored = [s for s in scored if s[0] >= 1]
-    return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else None
+    return by_account
 
 
 def later_calls(histories: list[CallHistory]) -> set[str]:
     """Call ids that have a later call of the same account: their commitments can be judged."""
-    by_account: dict[str, list[CallHistory]] = defaultdict(list)
-    for history in histories:
-        if history.account:
-            by_account[history.account].append(history)
     judged = set()
-    for calls in by_account.values():
-        calls.sort(key=lambda h: (h.date or dt.date.min, h.call_id))
+    for account, calls in _sorted_calls([h for h in histories if h.account]).items():
         judged.update(h.call_id for h in calls[:-1])
     return judged
+
+
+# --- pair features -------------------------------------------------------------------------
+
+SCALARS = (
+    "similarity", "contrast", "best_in_call", "gap_to_call_best", "customer", "cue_kept", "cue_broken",
+    "cue_pending", "word_overlap", "mentions_time", "due_passed", "has_due", "same_call", "is_promise",
+    "next_call", "window_similarity", "sounds_kept", "sounds_broken", "sounds_pending", "bias",
+)
+
+
+@dataclass
+class AccountView:
+    """One account's promises and utterances, embedded once, with the facts pair features need."""
+
+    calls: list[CallHistory]
+    promises: list[Promise]            # in order
+    promise_call: np.ndarray           # index of each promise's call
+    promise_pos: np.ndarray            # position of each promise's utterance in its call's `said`
+    said: list[Said]
+    said_call: np.ndarray
+    said_pos: np.ndarray
+    said_promise: np.ndarray           # 1 when the utterance is itself a detected promise
+    P: np.ndarray                      # promise vectors
+    S: np.ndarray                      # utterance vectors
+    sounds: np.ndarray                 # (utterances, 3): similarity to how kept / broken / pending sound
+
+    @classmethod
+    def build(cls, calls: list[CallHistory], embed: Embed) -> "AccountView":
+        promises, promise_call, promise_pos = [], [], []
+        said, said_call, said_pos, said_promise = [], [], [], []
+        for c, history in enumerate(calls):
+            promised = {p.utterance_id for p in history.promises}
+            position = {s.utterance_id: i for i, s in enumerate(history.said)}
+            for p in history.promises:
+                promises.append(p)
+                promise_call.append(c)
+                promise_pos.append(position.get(p.utterance_id, -1))
+            for i, s in enumerate(history.said):
+                said.append(s)
+                said_call.append(c)
+                said_pos.append(i)
+                said_promise.append(1.0 if s.utterance_id in promised else 0.0)
+        meanings = [json.loads(line) for line in MEANINGS_FILE.read_text("utf-8").splitlines() if line.strip()]
+        described = [(row["shows"], d) for row in meanings for d in row["descriptions"]]
+        texts = [p.text or p.action for p in promises] + [s.text for s in said] + [d for _, d in described]
+        vectors = _embed_unique(embed, texts)
+        n_p, n_s = len(promises), len(said)
+        S, D = vectors[n_p:n_p + n_s], vectors[n_p + n_s:]
+        shows = np.array([label for label, _ in described])
+        sounds = np.stack([(S @ D[shows == label].T).max(axis=1) if n_s else np.zeros(0) for label in CUES], axis=1)
+        return cls(calls, promises, np.array(promise_call, dtype=int), np.array(promise_pos, dtype=int),
+                   said, np.array(said_call, dtype=int), np.array(said_pos, dtype=int),
+                   np.array(said_promise, dtype=np.float32), vectors[:n_p], S, sounds.astype(np.float32))
+
+    def eligible(self) -> np.ndarray:
+        """(promises, utterances): later calls, or a later promise in the same call (a recap)."""
+        pc, sc = self.promise_call[:, None], self.said_call[None, :]
+        same = (pc == sc) & (self.said_pos[None, :] > self.promise_pos[:, None]) & (self.said_promise[None, :] > 0)
+        return (sc > pc) | same
+
+    def scalars(self) -> np.ndarray:
+        """(promises, utterances, len(SCALARS)) float32."""
+        n_p, n_s = len(self.promises), len(self.said)
+        sim = self.P @ self.S.T
+        eligible = self.eligible()
+        masked = np.where(eligible, sim, -1.0)
+        # how much more this utterance is about this promise than about the others made before it
+        contrast = np.zeros_like(sim)
+        for j in range(n_s):
+            rows = np.flatnonzero(eligible[:, j])
+            if len(rows) > 1:
+                column = sim[rows, j]
+                top2 = np.sort(column)[-2]
+                contrast[rows, j] = column - np.where(column == column.max(), top2, column.max())
+        # the utterance before or after in the same call: "did the summary help?" - "it did"
+        window = np.full_like(sim, -1.0)
+        same_before = np.r_[False, self.said_call[1:] == self.said_call[:-1]]
+        window[:, 1:] = np.where(same_before[None, 1:], sim[:, :-1], -1.0)
+        window[:, :-1] = np.maximum(window[:, :-1], np.where(same_before[None, 1:], sim[:, 1:], -1.0))
+        window = np.maximum(window, 0.0)
+        best_in_call = np.zeros_like(sim)
+        gap = np.zeros_like(sim)
+        for c in range(len(self.calls)):
+            cols = np.flatnonzero(self.said_call == c)
+            if len(cols):
+                call_best = masked[:, cols].max(axis=1, keepdims=True)
+                gap[:, cols] = masked[:, cols] - call_best
+                best_in_call[:, cols] = (masked[:, cols] >= call_best - 1e-6).astype(np.float32)
+        cues = np.array([[_cue(s.text, tag) for tag in CUES] for s in self.said], dtype=np.float32).reshape(n_s, 3)
+        customer = np.array([s.role == Role.CUSTOMER.value for s in self.said], dtype=np.float32)
+        said_words = [topic_words(s.text) for s in self.said]
+        mentions_time = np.array([1.0 if find_due(s.text, None)[0] else 0.0 for s in self.said], dtype=np.float32)
+        call_dates = [h.date for h in self.calls]
+        features = np.zeros((n_p, n_s, len(SCALARS)), dtype=np.float32)
+        for i, promise in enumerate(self.promises):
+            words = topic_words(promise.action)
+            overlap = np.array([len(words & w) / max(1, len(words)) for w in said_words], dtype=np.float32)
+            due_passed = np.array([
+                1.0 if promise.due and call_dates[c] and call_dates[c] > promise.due else 0.0 for c in self.said_call
+            ], dtype=np.float32)
+            pc = self.promise_call[i]
+            features[i] = np.column_stack([
+                sim[i], contrast[i], best_in_call[i], gap[i], customer, cues[:, 0], cues[:, 1], cues[:, 2],
+                overlap, mentions_time, due_passed, np.full(n_s, 1.0 if promise.due else 0.0),
+                (self.said_call == pc).astype(np.float32), self.said_promise,
+                (self.said_call == pc + 1).astype(np.float32), window[i], self.sounds[:, 0], self.sounds[:, 1],
+                self.sounds[:, 2], np.ones(n_s),
+            ])
+        return features
+
+
+def _embed_unique(embed: Embed, texts: list[str]) -> np.ndarray:
+    unique = list(dict.fromkeys(texts))
+    if not unique:
+        return np.zeros((0, 1), dtype=np.float32)
+    vectors = np.asarray(embed(unique), dtype=np.float32)
+    index = {t: i for i, t in enumerate(unique)}
+    return vectors[[index[t] for t in texts]]
+
+
+@lru_cache(maxsize=1)
+def _cue_patterns() -> tuple:
+    return tuple(p for p in pattern_data.load("followup") if p.kind == "signal")
+
+
+@lru_cache(maxsize=8192)
+def _cue(text: str, tag: str) -> float:
+    return 1.0 if any(m.pattern.tag == tag for m in pattern_data.find(_cue_patterns(), text)) else 0.0
+
+
+def pair_features(view: AccountView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For training: rows of [u*v, v, scalars] for every eligible pair, and the pairs' indices."""
+    scalars = view.scalars()
+    i, j = np.nonzero(view.eligible())
+    X = np.concatenate([view.P[i] * view.S[j], view.S[j], scalars[i, j]], axis=1)
+    return X.astype(np.float32), i, j
+
+
+class PairJudge:
+    """Softmax regression on [u*v, v, scalars] of a (promise u, later utterance v) pair; the
+    weights are split by block so an account's pairs are scored with a few matrix products."""
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, config: dict) -> None:
+        self.weights = weights.astype(np.float32)   # (2 * d + len(SCALARS), len(PAIR_LABELS))
+        self.bias = bias.astype(np.float32)
+        self.config = config
+        self.thresholds = config["thresholds"]
+
+    @classmethod
+    def load(cls, directory: Path) -> "PairJudge":
+        from safetensors.numpy import load_file
+
+        config = json.loads((directory / f"{MODEL_NAME}.json").read_text("utf-8"))
+        path = directory / f"{MODEL_NAME}.safetensors"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != config["weights_sha256"]:
+            raise ValueError(f"{path} has sha256 {digest}, expected {config['weights_sha256']} ({MODEL_NAME}.json)")
+        tensors = load_file(str(path))
+        return cls(tensors["weights"], tensors["bias"], config)
+
+    def probabilities(self, view: AccountView) -> np.ndarray:
+        """(promises, utterances, classes); pairs that are not eligible are UNRELATED."""
+        d = view.P.shape[1]
+        W1, W2, W3 = self.weights[:d], self.weights[d:2 * d], self.weights[2 * d:]
+        logits = np.einsum("pd,sd,dc->psc", view.P, view.S, W1, optimize=True)
+        logits += (view.S @ W2)[None, :, :] + view.scalars() @ W3 + self.bias
+        logits -= logits.max(axis=2, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=2, keepdims=True)
+        probs[~view.eligible()] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
+        return probs
+
+
+@dataclass(frozen=True)
+class MistakeKind:
+    name: str
+    vectors: np.ndarray  # descriptions, embedded
+
+
+def load_kinds(embed: Embed, path: Path = KINDS_FILE) -> list[MistakeKind]:
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    vectors = _embed_unique(embed, [d for row in rows for d in row["descriptions"]])
+    kinds, start = [], 0
+    for row in rows:
+        end = start + len(row["descriptions"])
+        kinds.append(MistakeKind(row["kind"], vectors[start:end]))
+        start = end
+    return kinds
+
+
+class Ledger:
+    """Commitment outcomes and repeated mistakes for a run's calls, account by account."""
+
+    def __init__(self, embed: Embed, judge: PairJudge, kinds_path: Path = KINDS_FILE) -> None:
+        self.embed = embed
+        self.judge = judge
+        self.kinds_path = kinds_path
+        self._kinds: list[MistakeKind] | None = None
+
+    @classmethod
+    def load(cls, embed: Embed, directory: Path) -> "Ledger":
+        return cls(embed, PairJudge.load(directory))
+
+    @property
+    def kinds(self) -> list[MistakeKind]:
+        if self._kinds is None:
+            self._kinds = load_kinds(self.embed, self.kinds_path)
+        return self._kinds
+
+    def build(self, histories: list[CallHistory]) -> tuple[list[Promise], list[RepeatedMistake]]:
+        promises: list[Promise] = []
+        repeated: list[RepeatedMistake] = []
+        for account, calls in _sorted_calls(histories).items():
+            if len(calls) > 1:
+                view = AccountView.build(calls, self.embed)
+                promises.extend(self.resolve(view))
+                repeated.extend(self.repeats(view, account))
+            else:
+                promises.extend(dataclasses.replace(p) for h in calls for p in h.promises)
+        promises.sort(key=lambda p: (p.account, p.date or dt.date.min, p.call_id))
+        return promises, repeated
+
+    def resolve(self, view: AccountView, probs: np.ndarray | None = None) -> list[Promise]:
+        """Join recaps to the promise they restate, then give each promise its evidence, status
+        and overdue flag: fresh copies, the view's promises stay unresolved. `probs`: the
+        judge's probabilities for the view, when already computed."""
+        t = self.judge.thresholds
+        if probs is None:
+            probs = self.judge.probabilities(view) if view.promises else np.zeros((0, len(view.said), len(PAIR_LABELS)))
+        promises = [dataclasses.replace(p, evidence=[], mentions=[]) for p in view.promises]
+        said_index = {s.utterance_id: j for j, s in enumerate(view.said)}
+        joined_to: dict[int, int] = {}
+        r = PAIR_LABELS.index(RESTATED)
+        for k, later in enumerate(view.promises):
+            j = said_index.get(later.utterance_id)
+            if j is None:
+                continue
+            earlier = [i for i in range(k) if i not in joined_to and probs[i, j, r] >= t["restated"]]
+            if earlier:
+                first = max(earlier, key=lambda i: probs[i, j, r])
+                joined_to[k] = first
+                promises[first].mentions.append((later.call_id, later.text))
+        mention_ids = {view.promises[k].utterance_id for k in joined_to}
+        kept = []
+        for i, promise in enumerate(promises):
+            if i in joined_to:
+                continue
+            self._judge_one(view, i, promise, probs[i], mention_ids)
+            kept.append(promise)
+        return kept
+
+    def _judge_one(self, view: AccountView, i: int, promise: Promise, probs: np.ndarray, mention_ids: set[str]) -> None:
+        t = self.judge.thresholds
+        calls = view.calls
+        for j in np.flatnonzero(view.said_call > view.promise_call[i]):
+            said = view.said[j]
+            if said.utterance_id in mention_ids:
+                continue
+            outcome = max((KEPT, BROKEN, PENDING), key=lambda label: probs[j, PAIR_LABELS.index(label)])
+            p = float(probs[j, PAIR_LABELS.index(outcome)])
+            if p < t[outcome]:
+                continue
+            call = calls[view.said_call[j]]
+            sim = float(view.P[i] @ view.S[j])
+            cues = [tag for tag in CUES if _cue(said.text, tag)]
+            why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
+                   f" (ledger model p={p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
+            promise.evidence.append(Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role,
+                                             said.text, outcome, round(p, 2), why))
+        decisive = [e for e in promise.evidence if e.shows in (KEPT, BROKEN)]
+        if decisive:
+            best = max(decisive, key=lambda e: e.confidence)
+            promise.status = best.shows
+            promise.evidence_call_id, promise.evidence_date = best.call_id, best.date
+            promise.evidence_excerpt = f"{best.speaker}: {best.text}"
+            promise.evidence_explanation = best.explanation
+        later_dates = [h.date for h in calls[view.promise_call[i] + 1:] if h.date]
+        promise.overdue = bool(promise.status != KEPT and promise.due and any(d > promise.due for d in later_dates))
+
+    def repeats(self, view: AccountView, account: str) -> list[RepeatedMistake]:
+        """Customer moments close in meaning to a mistake kind; a kind an earlier call of the
+        account already had is repeated (never within one call)."""
+        t = self.judge.thresholds
+        kinds = self.kinds
+        if not kinds:
+            return []
+        customer = [j for j, s in enumerate(view.said) if s.role == Role.CUSTOMER.value]
+        if not customer:
+            return []
+        S = view.S[customer]
+        scores = np.stack([(S @ k.vectors.T).max(axis=1) for k in kinds], axis=1)  # (moments, kinds)
+        moments: list[tuple[int, int, float]] = []  # (said index, kind index, score), one per kind per call
+        best_per_call: dict[tuple[int, int], tuple[float, int]] = {}
+        for row, j in enumerate(customer):
+            k = int(scores[row].argmax())
+            score = float(scores[row, k])
+            if score < t["mistake"]:
+                continue
+            key = (int(view.said_call[j]), k)
+            if key not in best_per_call or score > best_per_call[key][0]:
+                best_per_call[key] = (score, j)
+        for (c, k), (score, j) in sorted(best_per_call.items()):
+            moments.append((j, k, score))
+        found = []
+        for j, k, score in moments:
+            earlier = [(j0, s0) for j0, k0, s0 in moments if k0 == k and view.said_call[j0] < view.said_call[j]]
+            if not earlier:
+                continue
+            j0, s0 = max(earlier, key=lambda e: float(view.S[e[0]] @ view.S[j]))
+            first = view.calls[view.said_call[j0]]
+            said = view.said[j]
+            found.append(RepeatedMistake(
+                account, view.calls[view.said_call[j]].call_id, said.utterance_id, kinds[k].name, said.text,
+                first.call_id, first.date, view.said[j0].text, said.speaker, said.start, (said.turn, said.char_start),
+                round(min(score, s0), 2),
+            ))
+        return found
+
+
+def default_model_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def commitment_row(p: Promise) -> dict:
+    """One commitments.csv row (columns.COMMITMENTS)."""
+    return {
+        "account": p.account, "call_id": p.call_id, "date": p.date, "salesperson": p.salesperson,
+        "owner": p.owner, "action": p.action, "due": p.due, "due_phrase": p.due_phrase,
+        "specificity": "specific" if p.specific else "vague", "status": p.status,
+        "evidence_call_id": p.evidence_call_id, "evidence_date": p.evidence_date,
+        "evidence_excerpt": p.evidence_excerpt, "evidence_explanation": p.evidence_explanation,
+        "overdue": "yes" if p.overdue else "no",
+        "evidence": " | ".join(f"{e.call_id} {e.role} ({e.shows}, {e.confidence:.2f}): {e.speaker}: {e.text}" for e in p.evidence),
+        "mentions": " | ".join(f"{call_id}: {text}" for call_id, text in [(p.call_id, p.text or p.action), *p.mentions]),
+    }

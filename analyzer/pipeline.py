@@ -30,7 +30,7 @@ from analyzer.ingest import DEFAULT_MAX_FILE_MB, discover, folder_identities, re
 from analyzer.ingest.identity import Identity
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 from analyzer.model import Call, CallResult, Finding, ParsedCall, ScoredCall
-from analyzer.ledger import Promise, RepeatedMistake, build_ledger, history_of, later_calls
+from analyzer.ledger import Ledger, RepeatedMistake, commitment_row, history_of, later_calls
 from analyzer.metrics import call_metrics
 from analyzer.redact import Redactor, redact_speaker_detail
 from analyzer.score import score_call, with_ledger
@@ -271,6 +271,7 @@ def analyze_folder(
     workers: int = 1,
     engine: str = "local",
     ray_address: str | None = None,
+    ledger: Ledger | None = None,
 ) -> RunSummary:
     """Analyse every transcript below `folder` and write all outputs into `out`.
     `redact` masks people's names (customers' speaker labels and names said in speech),
@@ -282,8 +283,10 @@ def analyze_folder(
     into the same `out` already analysed with the same model and settings come from its
     cache (`use_cache`), so an interrupted run continues and an unchanged rerun is quick.
     `workers` processes (or Ray actors with `engine="ray"`) analyse batches side by side;
-    the outputs are the same whichever runs them."""
+    the outputs are the same whichever runs them. `ledger` judges commitments and mistakes
+    across the calls of an account (default: the shipped ledger model)."""
     analyzer = analyzer or Analyzer.default()
+    ledger = ledger or default_ledger()
     folder = folder.resolve()
     summary = RunSummary(out)
     check_output_folder(out)
@@ -395,10 +398,10 @@ def analyze_folder(
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
         with times.stage("export"):
-            ledger = _apply_ledger(histories, scored, staging)
+            outcome = _apply_ledger(histories, scored, staging, ledger)
             write = functools.partial(write_table, bom=csv_bom, parquet=parquet)
-            _write_tables(write, staging, flagged, call_rows, scored, ledger, summary.problems, analyzer.settings)
-            for spool in (flagged, call_rows, histories, ledger.commitments):
+            _write_tables(write, staging, flagged, call_rows, scored, outcome, summary.problems, analyzer.settings)
+            for spool in (flagged, call_rows, histories, outcome.commitments):
                 spool.close()
         summary.seconds = times.as_dict()
         run_record = {
@@ -518,19 +521,18 @@ class LedgerOutcome:
         """One call's flagged rows plus a `repeated_mistake` row for each repeat, in call order."""
         if not rows or rows[0]["call_id"] not in self.repeated:
             return rows
-        by_utterance = {(r["_utterance"], r["behavior"]): r for r in rows if r["behavior"] in ("ownership", "blame_shifting")}
+        call = {name: rows[0][name] for name in ("call_id", "file", "date", "salesperson", "account")}
         extra = []
         for mistake in self.repeated[rows[0]["call_id"]]:
-            source = by_utterance.get((mistake.utterance_id, "ownership")) or by_utterance.get((mistake.utterance_id, "blame_shifting"))
-            if source is None:
-                continue
             first = f"{mistake.first_call_id} ({mistake.first_date})" if mistake.first_date else mistake.first_call_id
             extra.append({
-                **source,
-                "behavior": "repeated_mistake",
-                "polarity": "-",
-                "detail": mistake.kind,
-                "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account",
+                **call, "speaker": mistake.speaker, "start": _fmt_time(mistake.start),
+                "_order": tuple(mistake.order), "_utterance": mistake.utterance_id,
+                "rule": "R3", "behavior": "repeated_mistake", "polarity": "-",
+                "confidence": f"{mistake.confidence:.2f}", "detail": mistake.kind,
+                "excerpt": mistake.excerpt, "context": "",
+                "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account: "
+                               f"\"{mistake.first_excerpt}\"",
             })
         return sorted(rows + extra, key=lambda r: r["_order"])
 
@@ -541,7 +543,15 @@ class LedgerOutcome:
         return {**row, **score_fields(scored[row["call_id"]].scores), "repeated_mistakes": self.changed[row["call_id"]]}
 
 
-def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path) -> LedgerOutcome:
+def default_ledger() -> Ledger:
+    """The shipped ledger model; the shared encoder loads only when an account has two calls."""
+    from analyzer.classifier import default_model_dir
+    from analyzer.encoder import shared_encoder
+
+    return Ledger.load(lambda texts: shared_encoder().encode(texts), default_model_dir())
+
+
+def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path, ledger: Ledger) -> LedgerOutcome:
     """The ledger, one account at a time from the spooled histories: memory holds one
     account's calls, not every call's commitments."""
     positions: dict[str, list[int]] = {}
@@ -550,7 +560,7 @@ def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path)
     outcome = LedgerOutcome(CallSpool(staging), report.LedgerView())
     for key, records in histories.read_groups():
         group = [history_from_record(record) for record in records]
-        promises, repeated = build_ledger(group)
+        promises, repeated = ledger.build(group)
         judged = later_calls(group)
         statuses: dict[str, list[str]] = {}
         for promise in promises:
@@ -565,20 +575,10 @@ def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path)
                     scores = with_ledger(scored[index].scores, statuses.get(call_id, []), repeats[call_id])
                     scored[index] = dataclasses.replace(scored[index], scores=scores)
                 outcome.changed[call_id] = repeats[call_id]
-        outcome.commitments.add(key, [_commitment_row(p) for p in promises])
+        outcome.commitments.add(key, [commitment_row(p) for p in promises])
         for promise in promises:
             outcome.report.add(promise)
     return outcome
-
-
-def _commitment_row(p: Promise) -> dict[str, Any]:
-    return {
-        "account": p.account, "call_id": p.call_id, "date": p.date, "salesperson": p.salesperson,
-        "owner": p.owner, "action": p.action, "due": p.due, "due_phrase": p.due_phrase,
-        "specificity": "specific" if p.specific else "vague", "status": p.status,
-        "evidence_call_id": p.evidence_call_id, "evidence_date": p.evidence_date,
-        "evidence_excerpt": p.evidence_excerpt, "evidence_explanation": p.evidence_explanation,
-    }
 
 
 def _analyse_isolated(analyzer: Analyzer, calls: list[Call], report, times: StageTimes) -> list[CallResult | None]:

@@ -1,62 +1,145 @@
-"""Commitments across the calls of one account: kept, broken or open; repeated mistakes."""
+"""Commitments across the calls of one account (kept, broken, open, overdue, recaps joined),
+repeated mistakes by meaning, and the ledger's evaluation script. Outcome tests use the
+shipped ledger model and encoder (they are about them); bookkeeping tests use a judge that
+links nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import sys
+from pathlib import Path
 
-from analyzer.ledger import KEPT, BROKEN, OPEN, build_ledger, history_of, later_calls
+import numpy as np
+import pytest
+
+from analyzer.ledger import (
+    BROKEN, KEPT, OPEN, PAIR_LABELS, SCALARS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
+)
 from analyzer.model import CallMeta
-from analyzer.pipeline import Analyzer
+from analyzer.pipeline import Analyzer, default_ledger
 from analyzer.score import with_ledger
 from conftest import make_call
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+from eval_ledger import score_commitments, score_repeats  # noqa: E402
 
-def history(call_id: str, day: int, *lines, account: str = "Acme"):
-    call = make_call(*lines, call_id=call_id, date=dt.date(2026, 9, day))
-    call = call.__class__(call.source, call.format, CallMeta(call_id, dt.date(2026, 9, day), "Dana", account), call.turns, call.salesperson)
-    return history_of(Analyzer().analyze_call(call))
+PATTERNS = Analyzer()  # patterns only: the ledger is what is tested here
 
 
+def history(call_id: str, date: dt.date, *lines, account: str = "Acme") -> CallHistory:
+    call = make_call(*lines, call_id=call_id, date=date)
+    call = call.__class__(call.source, call.format, CallMeta(call_id, date, "Dana", account), call.turns, call.salesperson)
+    return history_of(PATTERNS.analyze_call(call))
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Ledger:
+    return default_ledger()
+
+
+class Unlinking:
+    """A judge that links nothing: every pair is unrelated."""
+
+    @staticmethod
+    def make(embed) -> Ledger:
+        d = 384
+        weights = np.zeros((2 * d + len(SCALARS), len(PAIR_LABELS)), dtype=np.float32)
+        bias = np.array([10.0] + [0.0] * (len(PAIR_LABELS) - 1), dtype=np.float32)
+        thresholds = {KEPT: 0.5, BROKEN: 0.5, "pending": 0.5, "restated": 0.5, "mistake": 0.99}
+        return Ledger(embed, PairJudge(weights, bias, {"thresholds": thresholds}))
+
+
+SEPT_1, SEPT_15 = dt.date(2026, 9, 1), dt.date(2026, 9, 15)
 FIRST = history(
-    "c1", 1,
-    ("Cust", "Can you send the integration doc and a revised quote?"),
-    ("Rep", "I'll send you the integration doc by Friday."),
-    ("Cust", "And the quote?"),
-    ("Rep", "I'll email the revised quote tomorrow morning."),
-    ("Cust", "Also someone should look at the roof."),
-    ("Rep", "I'll have our engineer inspect the roof next week."),
+    "c1", SEPT_1,
+    ("Cust", "We need to show the board what this saves us, and our finance lead wants the numbers."),
+    ("Rep", "I'll send you the ROI model by Friday."),
+    ("Cust", "And our IT team will ask about security."),
+    ("Rep", "I'll get you the SOC 2 report by next Wednesday."),
+    ("Cust", "Also the warehouse floor needs checking."),
+    ("Rep", "I'll have our engineer inspect the loading dock floor next week."),
 )
 SECOND = history(
-    "c2", 15,
-    ("Rep", "Good to talk again. As promised, here's the revised quote with the new numbers."),
-    ("Cust", "Thanks. But the integration doc, I never got it."),
-    ("Rep", "Okay."),
+    "c2", SEPT_15,
+    ("Rep", "Good to talk again. How did the board meeting go?"),
+    ("Cust", "Thanks for the numbers on savings, the board loved them and it helped a lot."),
+    ("Cust", "But our IT people are still waiting on the security audit paperwork, nothing ever came through."),
+    ("Rep", "I'm sorry about that."),
 )
 
 
-def test_ledger_kept_broken_open():
-    promises, _ = build_ledger([SECOND, FIRST])  # order does not matter: sorted by date
-    status = {p.action.split(" by ")[0].split(" tomorrow")[0].split(" next")[0]: p.status for p in promises}
-    assert status["I'll send you the integration doc"] == BROKEN
-    assert status["I'll email the revised quote"] == KEPT
-    assert status["I'll have our engineer inspect the roof"] == OPEN
-    kept = next(p for p in promises if p.status == KEPT)
-    assert kept.evidence_call_id == "c2" and "As promised" in kept.evidence_excerpt
-    assert "quote" in kept.evidence_explanation
+@pytest.mark.parametrize("promise, status", [
+    ("ROI model", KEPT),             # the customer confirms use in other words
+    ("SOC 2 report", BROKEN),        # the customer says it never came
+    ("loading dock", OPEN),          # never mentioned again
+])
+def test_ledger_links_evidence_by_meaning(shipped, promise, status):
+    promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
+    found = next(p for p in promises if promise in p.action)
+    assert found.status == status
+    if status != OPEN:
+        assert found.evidence_call_id == "c2" and found.evidence_explanation
+        assert any(e.call_id == "c2" and e.shows == status for e in found.evidence)
 
 
-def test_ledger_other_accounts_are_not_evidence():
-    other = history("c3", 20, ("Cust", "I never got the integration doc."), ("Rep", "Sorry."), account="Other")
-    promises, _ = build_ledger([FIRST, other])
-    assert all(p.status == OPEN for p in promises)
+def test_ledger_other_accounts_are_not_evidence(shipped):
+    other = history("c3", SEPT_15, ("Cust", "Thanks for the numbers on savings, the board loved them."),
+                    ("Rep", "Glad to hear it."), account="Other")
+    promises, _ = shipped.build([FIRST, other])
+    assert all(p.status == OPEN and not p.evidence for p in promises)
     assert later_calls([FIRST, other]) == set()
     assert later_calls([FIRST, SECOND]) == {"c1"}
 
 
-def test_ledger_repeated_mistake_of_the_same_kind():
-    one = history("m1", 1, ("Cust", "The invoice price was wrong."), ("Rep", "That's on me, I quoted the old price; I'll fix it today."))
-    two = history("m2", 9, ("Cust", "The invoice is wrong again, the price is off."), ("Rep", "My mistake, I'll correct the price today."))
-    _, repeated = build_ledger([one, two])
-    assert [(r.call_id, r.kind, r.first_call_id) for r in repeated] == [("m2", "pricing", "m1")]
+def test_ledger_recap_joins_the_first_promise(shipped):
+    recap = history("c2", SEPT_15, ("Rep", "As I said last time, I'll get you the SOC 2 report by Friday."),
+                    ("Cust", "Okay, good."))
+    promises, _ = shipped.build([FIRST, recap])
+    soc = [p for p in promises if "SOC 2" in p.action]
+    assert len(soc) == 1 and soc[0].call_id == "c1"
+    assert [call for call, _ in soc[0].mentions] == ["c2"]
+    assert "c2: As I said last time" in commitment_row(soc[0])["mentions"]
+
+
+@pytest.mark.parametrize("later, overdue", [
+    (dt.date(2026, 9, 20), True),    # Friday 4 Sept passed before the next call, nothing confirmed
+    (dt.date(2026, 9, 3), False),    # the next call came before the due date
+])
+def test_ledger_overdue_when_the_date_passed_before_a_later_call(later, overdue):
+    ledger = Unlinking.make(_fake_embed)
+    nothing = history("c2", later, ("Rep", "Shall we look at the rollout plan today?"), ("Cust", "Yes please."))
+    promises, _ = ledger.build([FIRST, nothing])
+    roi = next(p for p in promises if "ROI" in p.action)
+    assert roi.status == OPEN and roi.overdue is overdue
+    assert commitment_row(roi)["overdue"] == ("yes" if overdue else "no")
+
+
+def _fake_embed(texts):
+    """Deterministic unit vectors from the text's hash: different texts, unrelated vectors."""
+    rows = []
+    for text in texts:
+        rng = np.random.default_rng(int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
+        v = rng.normal(size=384)
+        rows.append(v / np.linalg.norm(v))
+    return np.array(rows, dtype=np.float32)
+
+
+INVOICE_1 = ("Cust", "The invoice charged us twice for the same licences.")
+INVOICE_2 = ("Cust", "The new statement bills us a second time for the trial seats again.")
+NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an A.")
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    ((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")]),   # same kind, later call: repeated
+    ((INVOICE_1,), (NAME,), []),                                      # another kind: not repeated
+    ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
+])
+def test_ledger_repeated_mistake_of_the_same_kind_in_a_later_call(shipped, first, second, expected):
+    one = history("c1", SEPT_1, *first, ("Rep", "That's on me, I'll fix it today."))
+    two = history("c2", SEPT_15, *second, ("Rep", "My mistake, I'll correct it."))
+    _, repeated = shipped.build([one, two])
+    assert [(r.call_id, r.kind, r.first_call_id) for r in repeated] == expected
+    assert all(r.call_id != r.first_call_id for r in repeated)
 
 
 def test_ledger_rescores_r2_and_r3():
@@ -64,3 +147,38 @@ def test_ledger_rescores_r2_and_r3():
     updated = {s.rule: s for s in with_ledger(scores, [KEPT, BROKEN, OPEN], repeats=1)}
     assert updated["R2"].score == 50.0   # (1 + 0.5) / 3
     assert updated["R3"].score < {s.rule: s for s in scores}["R3"].score
+
+
+KEY = [
+    {"kind": "commitment", "id": "a-c01", "file": "a1.txt", "text": "I'll send the ROI model by Friday.", "status": "kept", "overdue": False},
+    {"kind": "commitment", "id": "a-c02", "file": "a1.txt", "text": "I'll get you the SOC 2 report.", "status": "broken", "overdue": True},
+    {"kind": "commitment", "id": "a-c03", "file": "a1.txt", "text": "I'll book the site visit.", "status": "open", "overdue": False},
+    {"kind": "mistake", "id": "a-m01", "file": "a1.txt", "repeat_of": None},
+    {"kind": "mistake", "id": "a-m02", "file": "a2.txt", "repeat_of": "a-m01"},
+]
+FILES = {"c1": "a1.txt", "c2": "a2.txt"}
+
+
+@pytest.mark.parametrize("rows, accuracy, kept_recall, overdue_accuracy", [
+    ([{"call_id": "c1", "action": "I'll send the ROI model by Friday.", "status": "kept", "overdue": "no"},
+      {"call_id": "c1", "action": "I'll get you the SOC 2 report.", "status": "broken", "overdue": "yes"},
+      {"call_id": "c1", "action": "I'll book the site visit.", "status": "open", "overdue": "no"}], 1.0, 1.0, 1.0),
+    ([{"call_id": "c2", "action": "I'll send the ROI model by Friday.", "status": "kept", "overdue": "no"}],  # wrong call
+     0.0, 0.0, 2 / 3),
+])
+def test_ledger_eval_scores_commitments_matched_by_promise_text(rows, accuracy, kept_recall, overdue_accuracy):
+    scores = score_commitments(rows, KEY, FILES)
+    assert scores["accuracy"] == pytest.approx(accuracy)
+    assert scores["recall"]["kept"] == pytest.approx(kept_recall)
+    assert scores["overdue_accuracy"] == pytest.approx(overdue_accuracy)
+    assert scores["all_open_baseline"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("flags, precision, recall, own", [
+    ([{"call_id": "c2", "first_call_id": "c1"}], 1.0, 1.0, 0),
+    ([{"call_id": "c2", "first_call_id": "c2"}], 0.0, 0.0, 1),
+    ([], None, 0.0, 0),
+])
+def test_ledger_eval_scores_repeated_mistakes_by_call_and_earlier_call(flags, precision, recall, own):
+    scores = score_repeats(flags, KEY, FILES)
+    assert scores["precision"] == precision and scores["recall"] == recall and scores["own_call_flags"] == own

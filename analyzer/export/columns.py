@@ -24,7 +24,7 @@ REP_SCORES = ["salesperson"] + GROUP_SCORES
 ACCOUNT_SCORES = ["account"] + GROUP_SCORES
 COMMITMENTS = [
     "account", "call_id", "date", "salesperson", "owner", "action", "due", "due_phrase", "specificity", "status",
-    "evidence_call_id", "evidence_date", "evidence_excerpt", "evidence_explanation",
+    "evidence_call_id", "evidence_date", "evidence_excerpt", "evidence_explanation", "overdue", "evidence", "mentions",
 ]
 ERRORS = ["file", "severity", "code", "problem", "fix"]
 ANNOTATION_KEYS = [
