@@ -534,7 +534,7 @@ class LedgerOutcome:
                 "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account: "
                                f"\"{mistake.first_excerpt}\"",
             })
-        return sorted(rows + extra, key=lambda r: r["_order"])
+        return sorted(rows + extra, key=lambda r: tuple(r["_order"]))
 
     def call_row(self, row: dict[str, Any], scored: dict[str, ScoredCall]) -> dict[str, Any]:
         """A call_scores row with the ledger's scores, when the ledger changed them."""

@@ -219,7 +219,7 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
     grid = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
     for kept in grid:
         for broken in grid:
-            for restated in (0.3, 0.5, 0.7):
+            for restated in (0.5, 0.7, 0.9):
                 thresholds = {**base, KEPT: kept, BROKEN: broken, RESTATED: restated}
                 commitments, _ = evaluate(data, accounts, judges, embed, thresholds)
                 score = objective(commitments)

@@ -78,7 +78,7 @@ def test_a_long_ledger_lists_broken_and_open_commitments_first():
     statuses = ["kept"] * 150 + ["open"] * 100 + ["broken"] * 30
     for number, status in enumerate(statuses):
         view.add(Promise("Acme", f"c{number:03d}", dt.date(2026, 1, 1), "Rep", "Rep", f"send item {number}",
-                         None, "", False, set(), status=status))
+                         None, "", False, status=status))
     shown = view.shown()
     assert len(shown) == LEDGER_ROWS
     assert [p.status for p in shown].count("broken") == 30 and [p.status for p in shown].count("open") == 100
