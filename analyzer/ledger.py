@@ -8,7 +8,9 @@ learned model (models/ledger.safetensors, trained by models/train_ledger.py) on 
 their sentence embeddings, their similarity and how much more similar this utterance is to
 this promise than to the account's other promises, who speaks, follow-up cue patterns
 (patterns/followup.jsonl), dates, and the promise's deliverable words. It says whether the
-utterance shows the promise kept, broken, still pending, restates it, or is unrelated.
+utterance shows the promise kept, broken, still pending, restates it, or is unrelated. An
+utterance counts only for the promises it is (within `margin`) closest to in meaning, so the
+evidence of one promise does not decide another; the thresholds are in models/ledger.json.
 
 Mistakes are customer moments whose meaning is close to a kind a coach would name
 (mistake_kinds.jsonl: a few descriptions per kind); a later call's mistake of the kind an
@@ -423,11 +425,14 @@ class Ledger:
                 joined_to[k] = first
                 promises[first].mentions.append((later.call_id, later.text))
         mention_ids = {view.promises[k].utterance_id for k in joined_to}
+        # an utterance is evidence only about the promises it is (nearly) closest to
+        sim = np.where(view.eligible(), view.P @ view.S.T, -1.0) if view.promises else np.zeros((0, len(view.said)))
+        about = sim >= sim.max(axis=0, keepdims=True) - t.get("margin", 2.0) if view.promises else sim > 0
         kept = []
         for i, promise in enumerate(promises):
             if i in joined_to:
                 continue
-            self._judge_one(view, i, promise, probs[i], mention_ids)
+            self._judge_one(view, i, promise, np.where(about[i][:, None], probs[i], np.eye(len(PAIR_LABELS))[0]), mention_ids)
             kept.append(promise)
         return kept
 

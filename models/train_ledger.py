@@ -226,6 +226,12 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
                 if best is None or score > best[0] + 1e-9:
                     best = (score, thresholds)
     thresholds = best[1]
+    best_margin = None
+    for margin in (2.0, 0.15, 0.1, 0.05):  # 2.0: every promise may take the utterance
+        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, "margin": margin})
+        if best_margin is None or objective(commitments) > best_margin[0] + 1e-9:
+            best_margin = (objective(commitments), margin)
+    thresholds = {**thresholds, "margin": best_margin[1]}
     best_mistake = None
     for mistake in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         _, repeats = evaluate(data, accounts, judges, embed, {**thresholds, "mistake": mistake})
