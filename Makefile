@@ -21,8 +21,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# heads and adapter, then the ledger's judge, which reads the adapter's vectors
 train: install
 	$(BIN)/python models/train.py
+	$(BIN)/python models/train_ledger.py
 
 eval: install
 	$(BIN)/python models/train.py --eval

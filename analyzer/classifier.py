@@ -134,36 +134,47 @@ class Featurizer:
         ]
         return values
 
-    def rows(self, examples: Sequence[tuple[ParsedCall, Utterance]], per_call: bool = True) -> tuple[np.ndarray, list[tuple[list[Utterance], Utterance | None]]]:
-        """Feature rows for (call, utterance) pairs, and the window each row read. With
-        `per_call`, each call's texts go through the encoder apart (analysis); training
-        encodes everything at once through a cache."""
+    def vectors(self, examples: Sequence[tuple[ParsedCall, Utterance]], per_call: bool = True,
+                also: Sequence[tuple[ParsedCall, Sequence[str]]] = ()) -> dict[tuple[int, str], np.ndarray]:
+        """(call key, text) -> embedding for every text the rows of `examples` read, plus the
+        texts `also` gives for its calls. With `per_call`, each call's texts go through the encoder
+        together and apart from every other call's, keyed by the call, so a text two calls
+        share still gets each call's own vector (analysis); otherwise everything is encoded
+        at once under key 0 (training)."""
+        groups: dict[int, list[str]] = {}
+        for parsed, utterance in examples:
+            key = id(parsed) if per_call else 0
+            before, after = window_of(parsed, utterance)
+            context = parsed.get(utterance.responds_to)
+            groups.setdefault(key, []).extend(
+                [utterance.text, *([context.text] if context else []), *(w.text for w in before), *([after.text] if after else [])]
+            )
+        for parsed, texts in also:
+            groups.setdefault(id(parsed) if per_call else 0, []).extend(texts)
+        found: dict[tuple[int, str], np.ndarray] = {}
+        for key, texts in groups.items():
+            unique = list(dict.fromkeys(texts))
+            found.update(zip(((key, t) for t in unique), self.encoder.encode(unique)))
+        return found
+
+    def rows(self, examples: Sequence[tuple[ParsedCall, Utterance]], per_call: bool = True,
+             vectors: dict[tuple[int, str], np.ndarray] | None = None) -> tuple[np.ndarray, list[tuple[list[Utterance], Utterance | None]]]:
+        """Feature rows for (call, utterance) pairs, and the window each row read, from
+        `vectors` (made by `vectors` with the same `per_call`) or encoded now."""
+        if vectors is None:
+            vectors = self.vectors(examples, per_call)
         windows = [window_of(p, u) for p, u in examples]
         contexts = [p.get(u.responds_to) for p, u in examples]
-        texts_of = [
-            [u.text, *(c.text for c in ([ctx] if ctx else [])), *(w.text for w in before), *([after.text] if after else [])]
-            for (p, u), ctx, (before, after) in zip(examples, contexts, windows)
-        ]
-        vectors: dict[str, np.ndarray] = {}
-        if per_call:
-            groups: dict[int, list[int]] = {}
-            for i, (parsed, _) in enumerate(examples):
-                groups.setdefault(id(parsed), []).append(i)
-            for members in groups.values():
-                texts = list(dict.fromkeys(t for i in members for t in texts_of[i]))
-                vectors.update(zip(texts, self.encoder.encode(texts)))
-        else:
-            texts = list(dict.fromkeys(t for ts in texts_of for t in ts))
-            vectors.update(zip(texts, self.encoder.encode(texts)))
         zero = np.zeros(DIMENSION, dtype=np.float32)
         X = np.zeros((len(examples), ROW_FIXED + len(self.symbolic_names)), dtype=np.float32)
         for i, ((parsed, utterance), context, (before, after)) in enumerate(zip(examples, contexts, windows)):
-            X[i, :DIMENSION] = vectors[utterance.text]
-            X[i, DIMENSION:2 * DIMENSION] = vectors[context.text] if context else zero
-            X[i, 2 * DIMENSION:3 * DIMENSION] = vectors[after.text] if after else zero
+            key = id(parsed) if per_call else 0
+            X[i, :DIMENSION] = vectors[key, utterance.text]
+            X[i, DIMENSION:2 * DIMENSION] = vectors[key, context.text] if context else zero
+            X[i, 2 * DIMENSION:3 * DIMENSION] = vectors[key, after.text] if after else zero
             offset = WINDOW - len(before)  # right-aligned: the last slot is the nearest utterance
             for j, other in enumerate(before, start=offset):
-                X[i, 3 * DIMENSION + j * DIMENSION:3 * DIMENSION + (j + 1) * DIMENSION] = vectors[other.text]
+                X[i, 3 * DIMENSION + j * DIMENSION:3 * DIMENSION + (j + 1) * DIMENSION] = vectors[key, other.text]
                 X[i, ROLE_AT + j] = float(other.role is Role.CUSTOMER)
                 X[i, PRESENT_AT + j] = 1.0
             X[i, ROW_FIXED:] = self.symbolic(parsed, utterance, context.text if context else "")
@@ -419,10 +430,11 @@ class ModelScorer:
         directory = directory or default_model_dir()
         return (directory / WEIGHTS_NAME).is_file() and (directory / CONFIG_NAME).is_file()
 
-    def predict(self, examples: Sequence[tuple[ParsedCall, Utterance]]) -> list[Prediction]:
-        """Predictions for salesperson utterances in their calls. The heads run once per
-        call, so no row depends on another call's rows."""
-        X, windows = self.featurizer.rows(examples)
+    def predict(self, examples: Sequence[tuple[ParsedCall, Utterance]],
+                vectors: dict[tuple[int, str], np.ndarray] | None = None) -> list[Prediction]:
+        """Predictions for salesperson utterances in their calls. Each call is encoded and
+        its heads run apart from every other call, so no row depends on another call's."""
+        X, windows = self.featurizer.rows(examples, vectors=vectors)
         predictions: list[Prediction | None] = [None] * len(examples)
         groups: dict[int, list[int]] = {}
         for i, (parsed, _) in enumerate(examples):
@@ -443,10 +455,16 @@ class ModelScorer:
         return predictions  # type: ignore[return-value]
 
     def annotate(self, calls: Sequence[ParsedCall]) -> list[ParsedCall]:
+        """Each call with its predictions and the embedding of every utterance that is not a
+        backchannel (`meanings`: the account ledger reuses them instead of encoding again)."""
         examples = [(parsed, u) for parsed in calls for u in parsed.salesperson_utterances() if not u.is_backchannel]
-        if not examples:
-            return list(calls)
-        per_call: dict[int, dict[str, Prediction]] = {id(p): {} for p in calls}
-        for (parsed, utterance), prediction in zip(examples, self.predict(examples)):
-            per_call[id(parsed)][utterance.id] = prediction
-        return [dataclasses.replace(parsed, predictions=per_call[id(parsed)]) for parsed in calls]
+        meaningful = [(parsed, [u for u in parsed.utterances if not u.is_backchannel]) for parsed in calls]
+        vectors = self.featurizer.vectors(examples, also=[(p, [u.text for u in us]) for p, us in meaningful])
+        predictions: dict[int, dict[str, Prediction]] = {id(p): {} for p in calls}
+        for (parsed, utterance), prediction in zip(examples, self.predict(examples, vectors) if examples else []):
+            predictions[id(parsed)][utterance.id] = prediction
+        return [
+            dataclasses.replace(parsed, predictions=predictions[id(parsed)],
+                                meanings={u.id: vectors[id(parsed), u.text] for u in utterances})
+            for parsed, utterances in meaningful
+        ]

@@ -16,9 +16,15 @@ Mistakes are customer moments whose meaning is close to a kind a coach would nam
 (mistake_kinds.jsonl: a few descriptions per kind); a later call's mistake of the kind an
 earlier call of the account already had is a repeated mistake, citing the earlier one.
 
-The encoder is a dependency: `embed(texts) -> (n, d) unit vectors`."""
+Embeddings come with the calls: analysis keeps every utterance's vector from the encoder that
+fed the heads (ParsedCall.meanings, stored compactly in each call's history), so the ledger
+never encodes an account's calls again. `embed(texts) -> (n, d) unit vectors` (the same
+encoder) covers only what a history lacks (calls analysed without the heads) and the
+descriptions of kinds and outcomes; it is applied to one call's texts at a time, so a
+call's vectors never depend on the other calls of the folder."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import hashlib
@@ -29,12 +35,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.dates import find_due
 from analyzer.model import CallResult, Role
+
+if TYPE_CHECKING:
+    from analyzer.classifier import ModelScorer
 
 KEPT, BROKEN, OPEN, PENDING = "kept", "broken", "open", "pending"
 RESTATED, UNRELATED = "restated", "unrelated"
@@ -58,6 +68,16 @@ _STOP = set(
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
 
 
+def pack(vector: np.ndarray) -> str:
+    """A unit vector as base64 float16: 1 KB per utterance in the spool and the cache, and
+    still ~1e-4 from the float32 similarity."""
+    return base64.b64encode(np.asarray(vector, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
+
+
 def topic_words(text: str) -> set[str]:
     """The content words of a promise: its deliverable and whom it is for."""
     return {w.strip("'-") for w in _WORD.findall(text.lower()) if w not in _STOP}
@@ -74,6 +94,7 @@ class Said:
     start: float | None = None  # seconds
     turn: int = 0
     char_start: int = 0
+    meaning: str = ""  # the analysis encoder's vector (pack), when the heads ran
 
 
 @dataclass
@@ -104,6 +125,7 @@ class Promise:
     specific: bool
     utterance_id: str = ""
     text: str = ""        # the whole utterance the promise was made in
+    meaning: str = ""     # its vector (pack), when the heads ran
     status: str = OPEN
     overdue: bool = False
     evidence_call_id: str = ""    # the moment that decided the status
@@ -139,15 +161,20 @@ def history_of(result: CallResult) -> CallHistory:
             history.promises.append(Promise(
                 account or call.meta.call_id, call.meta.call_id, call.meta.date, call.salesperson_name,
                 c.owner, c.action, c.due, c.due_phrase, c.specific, utterance.id, utterance.text,
+                meaning=_packed(parsed.meanings, utterance.id),
             ))
         if finding.behavior in ("ownership", "blame_shifting") and finding.utterance_id not in history.owned:
             history.owned.append(finding.utterance_id)
     history.said = [
-        Said(u.id, u.role.value, u.speaker, u.text, u.start, u.turn, u.char_start)
+        Said(u.id, u.role.value, u.speaker, u.text, u.start, u.turn, u.char_start, _packed(parsed.meanings, u.id))
         for u in parsed.utterances
         if not u.is_backchannel and len(u.text.split()) >= 3
     ]
     return history
+
+
+def _packed(meanings: dict, utterance_id: str) -> str:
+    return pack(meanings[utterance_id]) if utterance_id in meanings else ""
 
 
 @dataclass(frozen=True)
@@ -226,10 +253,11 @@ class AccountView:
                 said_promise.append(1.0 if s.utterance_id in promised else 0.0)
         meanings = [json.loads(line) for line in MEANINGS_FILE.read_text("utf-8").splitlines() if line.strip()]
         described = [(row["shows"], d) for row in meanings for d in row["descriptions"]]
-        texts = [p.text or p.action for p in promises] + [s.text for s in said] + [d for _, d in described]
-        vectors = _embed_unique(embed, texts)
+        items = [(c, p.text or p.action, p.meaning) for c, p in zip(promise_call, promises)]
+        items += [(c, s.text, s.meaning) for c, s in zip(said_call, said)]
+        vectors = _call_vectors(embed, items)
         n_p, n_s = len(promises), len(said)
-        S, D = vectors[n_p:n_p + n_s], vectors[n_p + n_s:]
+        S, D = vectors[n_p:], _embed_unique(embed, [d for _, d in described])
         shows = np.array([label for label, _ in described])
         sounds = np.stack([(S @ D[shows == label].T).max(axis=1) if n_s else np.zeros(0) for label in CUES], axis=1)
         return cls(calls, promises, np.array(promise_call, dtype=int), np.array(promise_pos, dtype=int),
@@ -291,6 +319,18 @@ class AccountView:
                 self.sounds[:, 2], np.ones(n_s),
             ])
         return features
+
+
+def _call_vectors(embed: Embed, items: list[tuple[int, str, str]]) -> np.ndarray:
+    """Vectors for (call index, text, packed vector) items: the packed one when analysis kept
+    it, else the text encoded with the rest of its own call's missing texts."""
+    missing: dict[int, list[str]] = defaultdict(list)
+    for c, text, packed in items:
+        if not packed:
+            missing[c].append(text)
+    encoded = {(c, text): vector for c, texts in missing.items() for text, vector in zip(texts, _embed_unique(embed, texts))}
+    rows = [unpack(packed) if packed else encoded[c, text] for c, text, packed in items]
+    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
 
 
 def _embed_unique(embed: Embed, texts: list[str]) -> np.ndarray:
@@ -384,6 +424,22 @@ class Ledger:
     @classmethod
     def load(cls, embed: Embed, directory: Path) -> "Ledger":
         return cls(embed, PairJudge.load(directory))
+
+    @classmethod
+    def shipped(cls, scorer: "ModelScorer | None" = None) -> "Ledger":
+        """The shipped judge, on the vectors of the heads' encoder (int8, with their adapter:
+        `scorer`'s, else the shipped one), which loads only when a history lacks vectors or
+        descriptions need them. A judge trained on another adapter's vectors is refused."""
+        from analyzer.classifier import ModelScorer
+
+        scorer = scorer or ModelScorer()
+        directory = scorer.directory
+        judge = PairJudge.load(directory)
+        if judge.config.get("adapter_sha256") != scorer.adapter_sha256:
+            raise ValueError(f"{directory / MODEL_NAME}.json was trained on the vectors of adapter "
+                             f"{judge.config.get('adapter_sha256')}, not the shipped {scorer.adapter_sha256}; "
+                             "run `make train-ledger`")
+        return cls(lambda texts: scorer.featurizer.encoder.encode(texts), judge)
 
     @property
     def kinds(self) -> list[MistakeKind]:
@@ -502,10 +558,6 @@ class Ledger:
                 round(min(score, s0), 2),
             ))
         return found
-
-
-def default_model_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "models"
 
 
 def commitment_row(p: Promise) -> dict:

@@ -118,6 +118,9 @@ class ParsedCall:
     call: Call
     utterances: tuple[Utterance, ...]
     predictions: dict[str, Prediction] = field(default_factory=dict, compare=False)
+    # utterance id -> embedding from the encoder that fed the heads (every utterance that is
+    # not a backchannel); empty without the heads
+    meanings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _position: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # pattern evidence per (detector, utterance id), computed once for the heads' features
     # and reused by the detectors; shared by copies made with dataclasses.replace

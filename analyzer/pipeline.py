@@ -286,7 +286,7 @@ def analyze_folder(
     the outputs are the same whichever runs them. `ledger` judges commitments and mistakes
     across the calls of an account (default: the shipped ledger model)."""
     analyzer = analyzer or Analyzer.default()
-    ledger = ledger or default_ledger()
+    ledger = ledger or Ledger.shipped(analyzer.scorer)
     folder = folder.resolve()
     summary = RunSummary(out)
     check_output_folder(out)
@@ -541,14 +541,6 @@ class LedgerOutcome:
         if row["call_id"] not in self.changed:
             return row
         return {**row, **score_fields(scored[row["call_id"]].scores), "repeated_mistakes": self.changed[row["call_id"]]}
-
-
-def default_ledger() -> Ledger:
-    """The shipped ledger model; the shared encoder loads only when an account has two calls."""
-    from analyzer.classifier import default_model_dir
-    from analyzer.encoder import shared_encoder
-
-    return Ledger.load(lambda texts: shared_encoder().encode(texts), default_model_dir())
 
 
 def _apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path, ledger: Ledger) -> LedgerOutcome:

@@ -63,22 +63,22 @@ def held_out(account: str) -> bool:
     return hashlib.sha1(account.encode()).hexdigest()[0] in "0123"
 
 
-def analyse(folder: Path, cache: Path | None = None) -> list[CallHistory]:
-    """Every call of the folder as a CallHistory, analysed with the shipped heads (kept in
-    `cache` when given, keyed by the folder's manifest and key)."""
+def analyse(folder: Path, analyzer, cache: Path | None = None) -> list[CallHistory]:
+    """Every call of the folder as a CallHistory with its utterances' vectors, analysed with
+    the shipped heads (kept in `cache` when given, keyed by the folder's manifest and key and
+    the heads' adapter)."""
     from analyzer.cache import history_from_record, history_record
     from analyzer.ingest import read_call
     from analyzer.ingest.metadata import Manifest
     from analyzer.ledger import history_of
-    from analyzer.pipeline import Analyzer
 
-    stamp = hashlib.sha256((folder / "manifest.csv").read_bytes() + (folder / "key.jsonl").read_bytes()).hexdigest()
+    stamp = hashlib.sha256((folder / "manifest.csv").read_bytes() + (folder / "key.jsonl").read_bytes()
+                           + str(analyzer.scorer.adapter_sha256).encode()).hexdigest()
     stored = cache / f"histories-{stamp[:16]}.json" if cache else None
     if stored and stored.is_file():
         return [history_from_record(r) for r in json.loads(stored.read_text("utf-8"))]
     manifest = Manifest.load(folder / "manifest.csv", folder)
     calls = [read_call(folder / name, folder, manifest)[0] for name in sorted(manifest.rows)]
-    analyzer = Analyzer.default()
     histories = [history_of(result) for result in analyzer.analyze_calls(calls)]
     if stored:
         stored.parent.mkdir(parents=True, exist_ok=True)
@@ -270,12 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help="keep the analysed calls here between runs")
     parser.add_argument("--dev-only", action="store_true", help="only the held-out evaluation; save nothing")
     args = parser.parse_args(argv)
-    from analyzer.encoder import MODEL_SHA256, shared_encoder
+    from analyzer.encoder import MODEL_SHA256
+    from analyzer.pipeline import Analyzer
     from eval_ledger import call_files, load_key
 
     started = time.time()
-    embed = memo(shared_encoder().encode)
-    histories = analyse(args.data, args.cache)
+    analyzer = Analyzer.default()
+    embed = memo(analyzer.scorer.featurizer.encoder.encode)  # descriptions only: histories carry their vectors
+    histories = analyse(args.data, analyzer, args.cache)
     key = load_key(args.data)
     data = Dataset(histories, key, call_files(args.data), embed)
     dev = [a for a in data.accounts if not held_out(a)]
@@ -304,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                      "cues": list(CUES), "dimension": int(data.views[data.accounts[0]].P.shape[1])},
         "thresholds": final_thresholds,
         "encoder_sha256": MODEL_SHA256,
+        "adapter_sha256": analyzer.scorer.adapter_sha256,  # the vectors are the heads' encoder's
         "provenance": {
             "data": str(args.data.relative_to(HERE.parent) if args.data.is_relative_to(HERE.parent) else args.data),
             "key_sha256": hashlib.sha256((args.data / "key.jsonl").read_bytes()).hexdigest(),

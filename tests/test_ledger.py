@@ -16,7 +16,7 @@ from analyzer.ledger import (
     BROKEN, KEPT, OPEN, PAIR_LABELS, SCALARS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
 )
 from analyzer.model import CallMeta
-from analyzer.pipeline import Analyzer, default_ledger
+from analyzer.pipeline import Analyzer
 from analyzer.score import with_ledger
 from conftest import make_call
 
@@ -34,7 +34,7 @@ def history(call_id: str, date: dt.date, *lines, account: str = "Acme") -> CallH
 
 @pytest.fixture(scope="module")
 def shipped() -> Ledger:
-    return default_ledger()
+    return Ledger.shipped()
 
 
 class Unlinking:
@@ -93,7 +93,6 @@ def test_ledger_other_accounts_are_not_evidence(shipped):
     assert later_calls([FIRST, SECOND]) == {"c1"}
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped judge gives this recap p(restated)=0.89, under its threshold 0.90")
 def test_ledger_recap_joins_the_first_promise(shipped):
     recap = history("c2", SEPT_15, ("Rep", "As I said last time, I'll get you the SOC 2 report by Friday."),
                     ("Cust", "Okay, good."))
@@ -133,8 +132,7 @@ NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an
 
 
 @pytest.mark.parametrize("first, second, expected", [
-    pytest.param((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")], marks=pytest.mark.xfail(
-        strict=True, reason="the second invoice line scores 0.42 against the billing descriptions, under 0.45")),
+    ((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")]),   # the same kind, in other words
     ((INVOICE_1,), (NAME,), []),                                      # another kind: not repeated
     ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
 ])
