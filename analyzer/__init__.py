@@ -6,7 +6,8 @@ tables as typed pandas frames."""
 from importlib.metadata import version
 
 from analyzer.ingest import read_call
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 from analyzer.segment import segment_call
 from analyzer.settings import Settings
 

@@ -94,7 +94,8 @@ def analyze(
     """Analyse every transcript in FOLDER and write the outputs into --out."""
     from analyzer.engines import ENGINES
     from analyzer.errors import OutputError, Severity
-    from analyzer.pipeline import Analyzer, analyze_folder
+    from analyzer.analysis import Analyzer
+    from analyzer.pipeline import analyze_folder
     from analyzer.settings import Settings
 
     if not folder.is_dir():

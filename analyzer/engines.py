@@ -10,53 +10,12 @@ import os
 import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from analyzer.errors import InputError
-from analyzer.ingest import DEFAULT_MAX_FILE_MB
+from analyzer.analysis import Analyzer, BatchResult, Job, ReadOptions, analyse_jobs
 from analyzer.memory import steady_allocator
-from analyzer.redact import Redactor
-
-if TYPE_CHECKING:
-    from analyzer.cache import CallRecord
-    from analyzer.pipeline import Analyzer
 
 ENGINES = ("local", "ray")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One transcript to analyse, complete in itself: it may cross a process or a network."""
-
-    relative: str
-    key: str
-    data: bytes
-    entry: dict[str, str] = field(default_factory=dict)  # the manifest row, {} when none
-    identity: dict[str, str] = field(default_factory=dict)  # the folder's identity decision (Identity.as_entry)
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """What turns a job's bytes into a Call, the same for every job of a run."""
-
-    folder: Path
-    reps: tuple[str, ...] = ()
-    max_file_mb: float = DEFAULT_MAX_FILE_MB
-    redactor: Redactor | None = None  # --redact: mask personal data as calls are read
-    manifest_source: str = ""
-
-
-@dataclass
-class BatchResult:
-    """Per job, in order: its record (None when it could not be analysed) and its problems;
-    plus the seconds each stage took."""
-
-    records: list["CallRecord | None"]
-    problems: list[list[InputError]]
-    seconds: dict[str, float]
-    node: str = ""  # the Ray node that ran the batch; "" on this machine
 
 
 class Worker:
@@ -64,7 +23,7 @@ class Worker:
     gets the analyser pickled and loads it only after setting its thread count, so the
     encoder it builds uses this worker's share of the cores."""
 
-    def __init__(self, analyzer: "Analyzer | bytes", options: ReadOptions, threads: int | None = None) -> None:
+    def __init__(self, analyzer: Analyzer | bytes, options: ReadOptions, threads: int | None = None) -> None:
         steady_allocator()
         if threads:
             import torch
@@ -74,7 +33,6 @@ class Worker:
         self.options = options
 
     def run(self, jobs: list[Job]) -> BatchResult:
-        from analyzer.pipeline import analyse_jobs
 
         return analyse_jobs(self.analyzer, self.options, jobs)
 
@@ -105,7 +63,7 @@ class Engine:
 
     window = 1
 
-    def __init__(self, analyzer: "Analyzer", options: ReadOptions) -> None:
+    def __init__(self, analyzer: Analyzer, options: ReadOptions) -> None:
         self.analyzer, self.options = analyzer, options
         self.started = False
 
@@ -169,7 +127,7 @@ class ProcessEngine(Engine):
     cores / N threads for the encoder. Processes are spawned, not forked: a fork of a
     process that already ran torch can deadlock."""
 
-    def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int) -> None:
+    def __init__(self, analyzer: Analyzer, options: ReadOptions, workers: int) -> None:
         super().__init__(analyzer, options)
         self.workers = workers
         self.window = 2 * workers
@@ -200,7 +158,7 @@ class RayEngine(Engine):
     once per actor, not per batch (shared/notes: a fresh `map_batches` job per call reloads
     it and is 6-7x slower). Every node needs this package and its models installed."""
 
-    def __init__(self, analyzer: "Analyzer", options: ReadOptions, workers: int, address: str | None) -> None:
+    def __init__(self, analyzer: Analyzer, options: ReadOptions, workers: int, address: str | None) -> None:
         super().__init__(analyzer, options)
         try:
             import ray
@@ -240,7 +198,7 @@ class RayEngine(Engine):
             self.ray.shutdown()
 
 
-def start_engine(engine: str, analyzer: "Analyzer", options: ReadOptions, workers: int = 1,
+def start_engine(engine: str, analyzer: Analyzer, options: ReadOptions, workers: int = 1,
                  address: str | None = None) -> Engine:
     if engine == "ray":
         return RayEngine(analyzer, options, workers, address)

@@ -3,9 +3,8 @@ salesperson talks about. Plain counts over the segmented call, no model."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from analyzer.model import ParsedCall, Role
+from analyzer.model import CallMetrics, ParsedCall, Role
 
 _WORD = re.compile(r"[\w']+")
 _CUSTOMER_WORDS = {"you", "your", "yours", "you're", "you've", "you'll", "you'd", "yourself", "yourselves", "y'all"}
@@ -14,18 +13,6 @@ _SELF_WORDS = {"i", "i'm", "i've", "i'll", "i'd", "me", "my", "mine", "we", "we'
 _OPEN_STARTS = re.compile(
     r"^(?:\W*(?:so|and|um|uh|okay|ok|well|but|yeah|now)\W+)*(?:what|how|why|which|who|where|when|walk me|tell me|talk me|help me understand|describe)\b"
 )
-
-
-@dataclass(frozen=True)
-class CallMetrics:
-    talk_ratio_words: float | None       # salesperson words / all words
-    talk_ratio_time: float | None        # salesperson seconds / all seconds, when timed
-    longest_monologue_words: int         # salesperson speech uninterrupted but for backchannels
-    longest_monologue_seconds: float | None
-    questions_asked: int
-    open_questions: int
-    closed_questions: int
-    customer_focus: float | None         # you-words / (you-words + I/we-words) in salesperson speech
 
 
 def words(text: str) -> list[str]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from analyzer.metrics import CallMetrics
+from typing import Any
 
 
 class Role(str, Enum):
@@ -177,13 +174,27 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class CallMetrics:
+    """R4's per-call conversation measures (computed in metrics.py)."""
+
+    talk_ratio_words: float | None       # salesperson words / all words
+    talk_ratio_time: float | None        # salesperson seconds / all seconds, when timed
+    longest_monologue_words: int         # salesperson speech uninterrupted but for backchannels
+    longest_monologue_seconds: float | None
+    questions_asked: int
+    open_questions: int
+    closed_questions: int
+    customer_focus: float | None         # you-words / (you-words + I/we-words) in salesperson speech
+
+
+@dataclass(frozen=True)
 class CallResult:
     """Everything the analysis produced for one call."""
 
     parsed: ParsedCall
     findings: tuple[Finding, ...]
     scores: tuple["RuleScore", ...]
-    metrics: "CallMetrics"
+    metrics: CallMetrics
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,7 @@ import dataclasses
 from collections import Counter
 
 from analyzer.detect import patterns as pattern_data
-from analyzer.metrics import CallMetrics
-from analyzer.model import Finding, ParsedCall, Role, RuleScore
+from analyzer.model import CallMetrics, Finding, ParsedCall, Role, RuleScore
 
 RULES = {
     "R1": "If you don't know, don't pretend.",

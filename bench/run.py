@@ -60,7 +60,8 @@ def analyse(folder: Path, out: Path, workers: int, use_cache: bool, redact: bool
 def one(folder: Path, out: Path, workers: int, use_cache: bool, redact: bool = False) -> None:
     """Child side of `analyse`: import, load, analyse, report -- all of it timed."""
     started = time.perf_counter()
-    from analyzer.pipeline import Analyzer, analyze_folder
+    from analyzer.analysis import Analyzer
+    from analyzer.pipeline import analyze_folder
 
     analyzer = Analyzer.default()
     loaded = time.perf_counter()
@@ -85,7 +86,7 @@ def naive_vs_pipeline(folder: Path, calls: int) -> dict:
 
     from analyzer.classifier import BEHAVIORS, Featurizer, ModelScorer
     from analyzer.ingest import read_call
-    from analyzer.pipeline import Analyzer
+    from analyzer.analysis import Analyzer
     from analyzer.segment import segment_calls
 
     paths = sorted(p for p in folder.iterdir() if p.suffix == ".json")[:calls]

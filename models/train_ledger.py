@@ -24,7 +24,6 @@ import hashlib
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +33,10 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
-    CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, PENDING, RESTATED, SCALARS, UNRELATED,
+    CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, RESTATED, SCALARS, UNRELATED,
     AccountView, CallHistory, Ledger, PairJudge, commitment_row, pair_features, _sorted_calls,
 )
-from eval_ledger import STATUSES, overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
+from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
 
 DATA = HERE / "data" / "accounts_train"
 SEED = 13
@@ -271,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-only", action="store_true", help="only the held-out evaluation; save nothing")
     args = parser.parse_args(argv)
     from analyzer.encoder import MODEL_SHA256
-    from analyzer.pipeline import Analyzer
+    from analyzer.analysis import Analyzer
     from eval_ledger import call_files, load_key
 
     started = time.time()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from analyzer.classifier import BEHAVIORS, BehaviorClassifier, ModelScorer, default_model_dir
 from analyzer.cli import app
 from analyzer.model import Prediction
-from analyzer.pipeline import Analyzer
+from analyzer.analysis import Analyzer
 from conftest import make_call
 
 needs_heads = pytest.mark.skipif(not ModelScorer.available(), reason="heads not trained (make train)")

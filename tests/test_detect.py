@@ -7,7 +7,7 @@ import pytest
 
 from analyzer.detect.dates import find_due
 from analyzer.detect.registry import build_detectors
-from analyzer.pipeline import Analyzer
+from analyzer.analysis import Analyzer
 from conftest import make_call, parse
 
 # behaviour, customer line before, salesperson line, should it be flagged

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_transcripts"
 OUTPUTS = ("annotations.jsonl", "flagged_excerpts.csv", "call_scores.csv", "rep_scores.csv", "account_scores.csv",

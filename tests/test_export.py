@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.export.writers import neutralise, write_csv
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

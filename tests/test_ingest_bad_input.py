@@ -130,7 +130,8 @@ def test_ingest_symlink_loop_and_hidden_files(tmp_path):
 
 def test_ingest_ten_hour_transcript_analyses(tmp_path):
     """A 10-hour recording (a day-long workshop) is read, segmented and scored in one piece."""
-    from analyzer.pipeline import Analyzer, analyze_folder
+    from analyzer.analysis import Analyzer
+    from analyzer.pipeline import analyze_folder
 
     lines = []
     for i in range(7200):  # one turn every 5 seconds for 10 hours

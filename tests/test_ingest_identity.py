@@ -15,7 +15,8 @@ import pytest
 from analyzer.ingest import discover, folder_identities, read_call
 from analyzer.ingest.identity import accounts_from_names, is_generic, speaker_evidence
 from analyzer.model import Turn
-from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, name_matches
+from analyzer.ingest.identity import name_matches
+from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "sample_transcripts"
@@ -260,7 +261,8 @@ def test_ingest_identity_generic_labels(label, generic):
 
 @pytest.fixture(scope="module")
 def sample_run_without_manifest(tmp_path_factory):
-    from analyzer.pipeline import Analyzer, analyze_folder
+    from analyzer.analysis import Analyzer
+    from analyzer.pipeline import analyze_folder
 
     folder = tmp_path_factory.mktemp("samples") / "calls"
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns(MANIFEST_NAME))

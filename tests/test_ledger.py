@@ -16,7 +16,7 @@ from analyzer.ledger import (
     BROKEN, KEPT, OPEN, PAIR_LABELS, SCALARS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
 )
 from analyzer.model import CallMeta
-from analyzer.pipeline import Analyzer
+from analyzer.analysis import Analyzer
 from analyzer.score import with_ledger
 from conftest import make_call
 

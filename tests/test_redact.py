@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.model import Call, CallMeta, SalespersonResolution, Turn
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 from analyzer.redact import Redactor, luhn_valid, pseudonym
 
 ROOT = Path(__file__).parent.parent

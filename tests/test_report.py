@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_transcripts"
 ARTIFACTS = Path(__file__).parent / "artifacts"

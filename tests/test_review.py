@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 from analyzer.review import parse_verdict, precision_by, propose, verdict_frame
 
 runner = CliRunner()

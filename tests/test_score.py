@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.pipeline import Analyzer
+from analyzer.analysis import Analyzer
 from conftest import make_call
 
 

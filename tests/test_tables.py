@@ -16,7 +16,8 @@ from analyzer.export import tables
 from analyzer.export.columns import KINDS, TABLES
 from analyzer.export.tables import dtypes, records
 from analyzer.export.writers import write_csv
-from analyzer.pipeline import Analyzer, analyze_folder
+from analyzer.analysis import Analyzer
+from analyzer.pipeline import analyze_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_transcripts"
 

@@ -557,7 +557,7 @@ class _Folder:
             if account and given:
                 for label in self.names[call.relative]:
                     person = persons.get((call.relative, label))
-                    if person and not _same_person(label, given) and person[0] not in self.people.reps:
+                    if person and not name_matches(label, given) and person[0] not in self.people.reps:
                         customers[account].add(person[0])
         return customers
 
@@ -701,10 +701,20 @@ def _named_by_metadata(call: CallFacts) -> bool:
     so nothing the folder infers about this call's seller can change its analysis."""
     if call.salesperson_speaker:
         return True
-    return bool(call.salesperson) and sum(_same_person(s.label, call.salesperson) for s in call.speakers) == 1
+    return bool(call.salesperson) and sum(name_matches(s.label, call.salesperson) for s in call.speakers) == 1
 
 
-def _same_person(label: str, name: str) -> bool:
-    from analyzer.ingest.metadata import name_matches
-
-    return name_matches(label, name)
+def name_matches(label: str, name: str) -> bool:
+    """'DANA', 'Dana', 'Dana W.' and 'Dana Whitfield' all name Dana Whitfield; 'Dana Cole'
+    does not: two full names must share the surname (or its initial)."""
+    a, b = label.casefold().replace(".", " ").split(), name.casefold().replace(".", " ").split()
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if a[0] != b[0] or len(a[0]) < 2:
+        return False
+    if len(a) >= 2 and len(b) >= 2:
+        short, long_ = sorted((a[-1], b[-1]), key=len)
+        return long_.startswith(short) if len(short) == 1 else short == long_
+    return True

@@ -13,7 +13,7 @@ from analyzer.errors import InputError
 from analyzer.ingest.common import RawTranscript, squash
 from analyzer.ingest.csvfile import sniff_dialect
 from analyzer.ingest.decode import decode
-from analyzer.ingest.identity import Identity, ranked_confidence, speaker_evidence
+from analyzer.ingest.identity import Identity, name_matches, ranked_confidence, speaker_evidence
 from analyzer.model import CallMeta, SalespersonResolution, Turn
 
 MANIFEST_NAME = "manifest.csv"
@@ -118,22 +118,6 @@ def call_meta(path: str, raw: RawTranscript, entry: dict[str, str], warnings: li
 
 
 # --- who is the salesperson -----------------------------------------------------------
-
-def name_matches(label: str, name: str) -> bool:
-    """'DANA', 'Dana', 'Dana W.' and 'Dana Whitfield' all name Dana Whitfield; 'Dana Cole'
-    does not: two full names must share the surname (or its initial)."""
-    a, b = label.casefold().replace(".", " ").split(), name.casefold().replace(".", " ").split()
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    if a[0] != b[0] or len(a[0]) < 2:
-        return False
-    if len(a) >= 2 and len(b) >= 2:
-        short, long_ = sorted((a[-1], b[-1]), key=len)
-        return long_.startswith(short) if len(short) == 1 else short == long_
-    return True
-
 
 def infer_salesperson(turns: tuple[Turn, ...]) -> SalespersonResolution:
     """One call alone (no folder to compare with): the speaker with the most seller cues
