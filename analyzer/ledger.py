@@ -321,6 +321,14 @@ class AccountView:
         return features
 
 
+def description_texts() -> list[str]:
+    """Every description the ledger compares utterances with (outcomes, then mistake kinds):
+    embedded once when the judge is trained and shipped with it."""
+    rows = [json.loads(line) for path in (MEANINGS_FILE, KINDS_FILE)
+            for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [d for row in rows for d in row["descriptions"]]
+
+
 def _call_vectors(embed: Embed, items: list[tuple[int, str, str]]) -> np.ndarray:
     """Vectors for (call index, text, packed vector) items: the packed one when analysis kept
     it, else the text encoded with the rest of its own call's missing texts."""
@@ -331,6 +339,18 @@ def _call_vectors(embed: Embed, items: list[tuple[int, str, str]]) -> np.ndarray
     encoded = {(c, text): vector for c, texts in missing.items() for text, vector in zip(texts, _embed_unique(embed, texts))}
     rows = [unpack(packed) if packed else encoded[c, text] for c, text, packed in items]
     return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
+
+
+def _known_first(known: dict[str, np.ndarray], embed: Embed) -> Embed:
+    """`embed`, answering from `known` when it holds every text: a rerun from the cache, whose
+    histories carry their vectors, then loads no encoder at all."""
+
+    def embed_known(texts: Sequence[str]) -> np.ndarray:
+        if texts and all(t in known for t in texts):
+            return np.stack([known[t] for t in texts])
+        return embed(texts)
+
+    return embed_known
 
 
 def _embed_unique(embed: Embed, texts: list[str]) -> np.ndarray:
@@ -364,11 +384,13 @@ class PairJudge:
     """Softmax regression on [u*v, v, scalars] of a (promise u, later utterance v) pair; the
     weights are split by block so an account's pairs are scored with a few matrix products."""
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, config: dict) -> None:
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, config: dict,
+                 descriptions: dict[str, np.ndarray] | None = None) -> None:
         self.weights = weights.astype(np.float32)   # (2 * d + len(SCALARS), len(PAIR_LABELS))
         self.bias = bias.astype(np.float32)
         self.config = config
         self.thresholds = config["thresholds"]
+        self.descriptions = descriptions or {}      # text -> vector, embedded when trained
 
     @classmethod
     def load(cls, directory: Path) -> "PairJudge":
@@ -380,7 +402,9 @@ class PairJudge:
         if digest != config["weights_sha256"]:
             raise ValueError(f"{path} has sha256 {digest}, expected {config['weights_sha256']} ({MODEL_NAME}.json)")
         tensors = load_file(str(path))
-        return cls(tensors["weights"], tensors["bias"], config)
+        texts = config.get("descriptions", [])
+        descriptions = dict(zip(texts, tensors["descriptions"])) if texts else {}
+        return cls(tensors["weights"], tensors["bias"], config, descriptions)
 
     def probabilities(self, view: AccountView) -> np.ndarray:
         """(promises, utterances, classes); pairs that are not eligible are UNRELATED."""
@@ -439,7 +463,7 @@ class Ledger:
             raise ValueError(f"{directory / MODEL_NAME}.json was trained on the vectors of adapter "
                              f"{judge.config.get('adapter_sha256')}, not the shipped {scorer.adapter_sha256}; "
                              "run `make train-ledger`")
-        return cls(lambda texts: scorer.featurizer.encoder.encode(texts), judge)
+        return cls(_known_first(judge.descriptions, lambda texts: scorer.featurizer.encoder.encode(texts)), judge)
 
     @property
     def kinds(self) -> list[MistakeKind]:

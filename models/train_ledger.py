@@ -253,11 +253,18 @@ def out_of_fold(data: Dataset, accounts: list[str]) -> dict[str, PairJudge]:
     return judges
 
 
-def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict) -> None:
+def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict, embed) -> None:
+    """The judge, and the descriptions it compares with, embedded as analysis embeds them."""
     from safetensors.numpy import save_file
 
+    from analyzer.ledger import _embed_unique, description_texts
+
+    texts = description_texts()
+    config["descriptions"] = texts
     path = directory / f"{MODEL_NAME}.safetensors"
-    save_file({"weights": W.astype(np.float32), "bias": b.astype(np.float32)}, str(path), metadata={"format": "np"})
+    tensors = {"weights": W.astype(np.float32), "bias": b.astype(np.float32),
+               "descriptions": _embed_unique(embed, texts).astype(np.float32)}
+    save_file(tensors, str(path), metadata={"format": "np"})
     config["weights_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (directory / f"{MODEL_NAME}.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
 
@@ -319,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             "cross_validated_all": {"folds": FOLDS, "commitments": cv[0], "repeated_mistakes": cv[1]},
         },
     }
-    save(args.out, W, b, config)
+    save(args.out, W, b, config, embed)
     print(f"wrote {args.out / (MODEL_NAME + '.safetensors')} in {time.time() - started:.0f} s")
     return 0
 
