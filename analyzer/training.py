@@ -30,8 +30,16 @@ from analyzer.segment import segment_with_units
 
 INDEPENDENT = ("independent_test", "independent_dev")
 UNSEEN = "unseen"
-# precision-first behaviours: a false accusation costs a coach's trust
-MIN_PRECISION = {"manipulation": 0.90, "pretending_to_know": 0.85}
+# Whole calls of two writers that neither the adapter nor the heads train on: the thresholds
+# are chosen on them, on a writer's phrasing the model never saw, as a user's calls are.
+# Thresholds chosen on the validation split (the training writers' own phrasing) sat too high
+# for other writers' calls (manipulation: precision 0.95, recall 0.33 on the unseen set).
+CALIBRATION = "calibration"
+CALIBRATION_WRITERS = ("b2b.jsonl", "mix.jsonl")
+# precision-first behaviours: a false accusation costs a coach's trust. A bluff flag asks the
+# coach to check one fact, so its floor is lower: at 0.85 on the calibration writers' calls
+# pretending_to_know kept a quarter of its moments (recall 0.25, F1 0.39).
+MIN_PRECISION = {"manipulation": 0.90, "pretending_to_know": 0.70}
 # A topic file's writer judged its own behaviours; a row's silence about any other behaviour
 # is not a "no" (a brush-off written as a bluff example may well be manipulation too), so
 # those negatives carry no weight. Call files judge every behaviour.
@@ -250,9 +258,10 @@ def print_table(title: str, metrics: dict) -> None:
 def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     data = data or data_dir()
     rows = load_rows(sorted((data / "raw").glob("*.jsonl")) + sorted((data / "calls").glob("*.jsonl")))
-    parts: dict[str, list[dict]] = {"train": [], "val": [], "test": []}
+    parts: dict[str, list[dict]] = {"train": [], "val": [], "test": [], CALIBRATION: []}
     for row in rows:
-        parts[split_of(row["scenario"])].append(row)
+        writer = row["_source"].split(":")[0]
+        parts[CALIBRATION if writer in CALIBRATION_WRITERS else split_of(row["scenario"])].append(row)
     independent = data / "eval" / "independent.jsonl"
     rows = load_rows([independent]) if independent.is_file() else []
     parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]

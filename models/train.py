@@ -25,7 +25,7 @@ import numpy as np
 from analyzer.classifier import BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir
 from analyzer.encoder import ADAPTER_WEIGHTS, MODEL_SHA256
 from analyzer.training import (
-    INDEPENDENT, UNSEEN, CachedEncoder, calibrate, datasets, evaluate, features, print_table, targets,
+    CALIBRATION, INDEPENDENT, UNSEEN, CachedEncoder, calibrate, datasets, evaluate, features, print_table, targets,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -167,9 +167,11 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
     Y_val, _, W_val = targets(parts["val"])
     model = BehaviorClassifier(seed=SEED, epochs=head_epochs).fit(X["train"], Y, T, W, validation=(X["val"], Y_val, W_val))
     print(f"heads: best validation loss after epoch {model.best_epoch_} of {head_epochs}: {model.validation_losses_}", file=sys.stderr)
-    probabilities = model.predict_proba(X["val"])
-    thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
-    metrics = {"validation": evaluate(model, X["val"], parts["val"], thresholds)}
+    Y_calibration, _, _ = targets(parts[CALIBRATION])
+    probabilities = model.predict_proba(X[CALIBRATION])
+    thresholds = {b: calibrate(Y_calibration[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
+    metrics = {"validation": evaluate(model, X["val"], parts["val"], thresholds),
+               CALIBRATION: evaluate(model, X[CALIBRATION], parts[CALIBRATION], thresholds)}
     for name in EVALUATED:
         if parts[name]:
             metrics["held_out" if name == "test" else name] = evaluate(model, X[name], parts[name], thresholds)
