@@ -341,6 +341,10 @@ def _call_vectors(embed: Embed, items: list[tuple[int, str, str]]) -> np.ndarray
     return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
 
 
+def _no_encoder(texts: Sequence[str]) -> np.ndarray:
+    raise RuntimeError("an unjudged ledger embeds nothing")
+
+
 def _known_first(known: dict[str, np.ndarray], embed: Embed) -> Embed:
     """`embed`, answering from `known` when it holds every text: a rerun from the cache, whose
     histories carry their vectors, then loads no encoder at all."""
@@ -439,7 +443,7 @@ def load_kinds(embed: Embed, path: Path = KINDS_FILE) -> list[MistakeKind]:
 class Ledger:
     """Commitment outcomes and repeated mistakes for a run's calls, account by account."""
 
-    def __init__(self, embed: Embed, judge: PairJudge, kinds_path: Path = KINDS_FILE) -> None:
+    def __init__(self, embed: Embed, judge: PairJudge | None, kinds_path: Path = KINDS_FILE) -> None:
         self.embed = embed
         self.judge = judge
         self.kinds_path = kinds_path
@@ -471,11 +475,17 @@ class Ledger:
             self._kinds = load_kinds(self.embed, self.kinds_path)
         return self._kinds
 
+    @classmethod
+    def unjudged(cls) -> "Ledger":
+        """Without the learned models (`--patterns-only`): every commitment is listed as
+        `open`; nothing is judged across calls (no outcomes, overdue marks or repeats)."""
+        return cls(_no_encoder, None)
+
     def build(self, histories: list[CallHistory]) -> tuple[list[Promise], list[RepeatedMistake]]:
         promises: list[Promise] = []
         repeated: list[RepeatedMistake] = []
         for account, calls in _sorted_calls(histories).items():
-            if len(calls) > 1:
+            if len(calls) > 1 and self.judge is not None:
                 view = AccountView.build(calls, self.embed)
                 promises.extend(self.resolve(view))
                 repeated.extend(self.repeats(view, account))

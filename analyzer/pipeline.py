@@ -82,7 +82,7 @@ def analyze_folder(
     the outputs are the same whichever runs them. `ledger` judges commitments and mistakes
     across the calls of an account (default: the shipped ledger model)."""
     analyzer = analyzer or Analyzer.default()
-    ledger = ledger or Ledger.shipped(analyzer.scorer)
+    ledger = ledger or (Ledger.shipped(analyzer.scorer) if analyzer.scorer else Ledger.unjudged())
     folder = folder.resolve()
     summary = RunSummary(out)
     check_output_folder(out)

@@ -48,9 +48,10 @@ KINDS = {
     **dict.fromkeys(
         ["call_id", "file", "salesperson", "account", "speaker", "detail", "excerpt", "context", "explanation",
          "review_verdict", "review_note", "salesperson_speaker", "speakers", "owner", "action", "due_phrase",
-         "evidence_call_id", "evidence_excerpt", "evidence_explanation", "problem", "fix"], "text"),
+         "evidence_call_id", "evidence_excerpt", "evidence_explanation", "evidence", "mentions", "problem", "fix"],
+        "text"),
     **dict.fromkeys(
-        ["format", "salesperson_source", "account_source", "rule", "behavior", "polarity", "specificity", "status", "severity", "code"],
+        ["format", "salesperson_source", "account_source", "rule", "behavior", "polarity", "specificity", "status", "overdue", "severity", "code"],
         "category"),
     **dict.fromkeys(["date", "first_date", "last_date", "due", "evidence_date"], "date"),
     "start": "duration",
