@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.cache import CallRecord
+from analyzer.cache import CallRecord, history_record
 from analyzer.detect.base import Detector
 from analyzer.detect.registry import build_detectors
 from analyzer.errors import InputError
@@ -175,7 +175,7 @@ def analyse_jobs(analyzer: Analyzer, options: ReadOptions, jobs: list[Job]) -> B
             records[index] = CallRecord(
                 annotation_records(result), flagged_rows(result), call_score_row(result),
                 ScoredCall(call.meta.call_id, call.meta.date, call.salesperson_name, call.meta.account, result.scores),
-                history_of(result), [(w.code, w.detail) for w in problems[index]],
+                history_record(history_of(result)), [(w.code, w.detail) for w in problems[index]],
             )
     return BatchResult(records, problems, times.as_dict())
 

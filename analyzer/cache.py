@@ -31,7 +31,7 @@ class CallRecord:
     flagged: list[dict[str, Any]]
     call_row: dict[str, Any]
     scored: ScoredCall
-    history: CallHistory
+    history: dict[str, Any]  # the ledger's CallHistory as plain JSON values (history_record)
     warnings: list[tuple[str, str]]  # (code, detail)
 
 
@@ -87,7 +87,7 @@ def load(text: str) -> CallRecord:
             scored["call_id"], _date(scored["date"]), scored["salesperson"], scored["account"],
             tuple(RuleScore(**{**s, "counts": tuple(map(tuple, s["counts"]))}) for s in scored["scores"]),
         ),
-        history=history_from_record(data["history"]),
+        history=data["history"],
         warnings=[tuple(w) for w in data["warnings"]],
     )
 

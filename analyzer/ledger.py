@@ -50,6 +50,7 @@ KEPT, BROKEN, OPEN, PENDING = "kept", "broken", "open", "pending"
 RESTATED, UNRELATED = "restated", "unrelated"
 PAIR_LABELS = (UNRELATED, KEPT, BROKEN, PENDING, RESTATED)  # the judge's classes, in weight order
 CUES = (KEPT, BROKEN, PENDING)  # tags of patterns/followup.jsonl
+OUTCOMES = (KEPT, BROKEN, PENDING)  # what a later utterance can show about a promise
 MODEL_NAME = "ledger"
 KINDS_FILE = Path(__file__).parent / "mistake_kinds.jsonl"
 MEANINGS_FILE = Path(__file__).parent / "followup_meanings.jsonl"  # what kept / broken / pending sound like
@@ -95,6 +96,8 @@ class Said:
     turn: int = 0
     char_start: int = 0
     meaning: str = ""  # the analysis encoder's vector (pack), when the heads ran
+    cues: list[str] = field(default_factory=list)  # follow-up cue tags that fire in it (CUES)
+    mentions_time: bool = False  # it names a date or time
 
 
 @dataclass
@@ -166,7 +169,8 @@ def history_of(result: CallResult) -> CallHistory:
         if finding.behavior in ("ownership", "blame_shifting") and finding.utterance_id not in history.owned:
             history.owned.append(finding.utterance_id)
     history.said = [
-        Said(u.id, u.role.value, u.speaker, u.text, u.start, u.turn, u.char_start, _packed(parsed.meanings, u.id))
+        Said(u.id, u.role.value, u.speaker, u.text, u.start, u.turn, u.char_start, _packed(parsed.meanings, u.id),
+             _cue_tags(u.text), bool(find_due(u.text, None)[0]))
         for u in parsed.utterances
         if not u.is_backchannel and len(u.text.split()) >= 3
     ]
@@ -298,18 +302,22 @@ class AccountView:
                 call_best = masked[:, cols].max(axis=1, keepdims=True)
                 gap[:, cols] = masked[:, cols] - call_best
                 best_in_call[:, cols] = (masked[:, cols] >= call_best - 1e-6).astype(np.float32)
-        cues = np.array([[_cue(s.text, tag) for tag in CUES] for s in self.said], dtype=np.float32).reshape(n_s, 3)
+        cues = np.array([[float(tag in s.cues) for tag in CUES] for s in self.said], dtype=np.float32).reshape(n_s, 3)
         customer = np.array([s.role == Role.CUSTOMER.value for s in self.said], dtype=np.float32)
-        said_words = [topic_words(s.text) for s in self.said]
-        mentions_time = np.array([1.0 if find_due(s.text, None)[0] else 0.0 for s in self.said], dtype=np.float32)
+        vocabulary: dict[str, int] = {}
+        said_words = [[vocabulary.setdefault(w, len(vocabulary)) for w in topic_words(s.text)] for s in self.said]
+        has_word = np.zeros((n_s, len(vocabulary)), dtype=np.float64)
+        for j, columns in enumerate(said_words):
+            has_word[j, columns] = 1.0
+        mentions_time = np.array([float(s.mentions_time) for s in self.said], dtype=np.float32)
         call_dates = [h.date for h in self.calls]
         features = np.zeros((n_p, n_s, len(SCALARS)), dtype=np.float32)
         for i, promise in enumerate(self.promises):
             words = topic_words(promise.action)
-            overlap = np.array([len(words & w) / max(1, len(words)) for w in said_words], dtype=np.float32)
-            due_passed = np.array([
-                1.0 if promise.due and call_dates[c] and call_dates[c] > promise.due else 0.0 for c in self.said_call
-            ], dtype=np.float32)
+            shared = has_word[:, [vocabulary[w] for w in words if w in vocabulary]].sum(axis=1)
+            overlap = (shared / max(1, len(words))).astype(np.float32)
+            passed = np.array([bool(promise.due and d and d > promise.due) for d in call_dates], dtype=np.float32)
+            due_passed = passed[self.said_call] if n_s else np.zeros(0, dtype=np.float32)
             pc = self.promise_call[i]
             features[i] = np.column_stack([
                 sim[i], contrast[i], best_in_call[i], gap[i], customer, cues[:, 0], cues[:, 1], cues[:, 2],
@@ -371,9 +379,10 @@ def _cue_patterns() -> tuple:
     return tuple(p for p in pattern_data.load("followup") if p.kind == "signal")
 
 
-@lru_cache(maxsize=8192)
-def _cue(text: str, tag: str) -> float:
-    return 1.0 if any(m.pattern.tag == tag for m in pattern_data.find(_cue_patterns(), text)) else 0.0
+def _cue_tags(text: str) -> list[str]:
+    """The follow-up cues (CUES) that fire in `text`, in CUES order."""
+    tags = {m.pattern.tag for m in pattern_data.find(_cue_patterns(), text)}
+    return [tag for tag in CUES if tag in tags]
 
 
 def pair_features(view: AccountView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -529,17 +538,19 @@ class Ledger:
     def _judge_one(self, view: AccountView, i: int, promise: Promise, probs: np.ndarray, mention_ids: set[str]) -> None:
         t = self.judge.thresholds
         calls = view.calls
-        for j in np.flatnonzero(view.said_call > view.promise_call[i]):
+        later = np.flatnonzero(view.said_call > view.promise_call[i])
+        shown = probs[later][:, [PAIR_LABELS.index(label) for label in OUTCOMES]]
+        best = shown.argmax(axis=1)  # the first of OUTCOMES on a tie
+        chance = shown[np.arange(len(later)), best]
+        passing = chance >= np.array([t[label] for label in OUTCOMES])[best]
+        for j, k, p in zip(later[passing], best[passing], chance[passing].tolist()):
             said = view.said[j]
             if said.utterance_id in mention_ids:
                 continue
-            outcome = max((KEPT, BROKEN, PENDING), key=lambda label: probs[j, PAIR_LABELS.index(label)])
-            p = float(probs[j, PAIR_LABELS.index(outcome)])
-            if p < t[outcome]:
-                continue
+            outcome = OUTCOMES[k]
             call = calls[view.said_call[j]]
             sim = float(view.P[i] @ view.S[j])
-            cues = [tag for tag in CUES if _cue(said.text, tag)]
+            cues = said.cues
             why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
                    f" (ledger model p={p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
             promise.evidence.append(Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.analysis import Analyzer, BatchResult, Job, ReadOptions
-from analyzer.cache import CallRecord, ResultCache, cache_key, history_record
+from analyzer.cache import CallRecord, ResultCache, cache_key
 from analyzer.engines import start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
@@ -170,7 +170,7 @@ def analyze_folder(
             call_rows.add(order, [row])
             scored.append(record.scored)
             history = record.history
-            histories.add((history.account or history.call_id,), [history_record(history)])
+            histories.add((history["account"] or history["call_id"],), [history])
 
     with staged_outputs(out, stale=[f"{name}.parquet" for name in columns.TABLES]) as staging:
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)

