@@ -282,12 +282,11 @@ class AccountView:
         masked = np.where(eligible, sim, -1.0)
         # how much more this utterance is about this promise than about the others made before it
         contrast = np.zeros_like(sim)
-        for j in range(n_s):
-            rows = np.flatnonzero(eligible[:, j])
-            if len(rows) > 1:
-                column = sim[rows, j]
-                top2 = np.sort(column)[-2]
-                contrast[rows, j] = column - np.where(column == column.max(), top2, column.max())
+        if n_p > 1:
+            ranked = np.sort(np.where(eligible, sim, -np.inf), axis=0)
+            top, second = ranked[-1], ranked[-2]
+            rival = np.where(sim == top[None, :], second[None, :], top[None, :])
+            contrast = np.where(eligible & (eligible.sum(axis=0) > 1)[None, :], sim - rival, 0.0).astype(sim.dtype)
         # the utterance before or after in the same call: "did the summary help?" - "it did"
         window = np.full_like(sim, -1.0)
         same_before = np.r_[False, self.said_call[1:] == self.said_call[:-1]]
