@@ -1,7 +1,8 @@
 """One batch of calls, as any engine runs it: a job's bytes -> Call -> segmented, scored by
 the heads, judged by every detector and scored per rule -> the small record a run keeps
-(cache.CallRecord). Nothing here knows about folders, engines or output files; a file that
-cannot be read or analysed costs only itself."""
+(cache.CallRecord: the call's output rows and its ledger history). Nothing here knows about
+folders, engines or where outputs are written; a file that cannot be read or analysed costs
+only itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
