@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.ledger import CallHistory, Promise, Said
+from analyzer.ledger import CallHistory, Evidence, Promise, RepeatedMistake, Said
 from analyzer.model import RuleScore, ScoredCall
 
 CACHE_DIR = ".cache"
@@ -74,6 +74,24 @@ def history_from_record(history: dict[str, Any]) -> CallHistory:
     )
 
 
+def account_record(promises: list[Promise], repeated: list[RepeatedMistake]) -> dict[str, Any]:
+    """One account's ledger result as plain JSON values."""
+    return json.loads(json.dumps({"promises": [dataclasses.asdict(p) for p in promises],
+                                  "repeated": [dataclasses.asdict(r) for r in repeated]}, default=_encode))
+
+
+def account_from_record(record: dict[str, Any]) -> tuple[list[Promise], list[RepeatedMistake]]:
+    promises = [
+        Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "evidence_date": _date(p["evidence_date"]),
+                   "evidence": [Evidence(**{**e, "date": _date(e["date"])}) for e in p["evidence"]],
+                   "mentions": [tuple(m) for m in p["mentions"]]})
+        for p in record["promises"]
+    ]
+    repeated = [RepeatedMistake(**{**r, "first_date": _date(r["first_date"]), "order": tuple(r["order"])})
+                for r in record["repeated"]]
+    return promises, repeated
+
+
 def load(text: str) -> CallRecord:
     data = json.loads(text)
     scored = data["scored"]
@@ -104,10 +122,24 @@ class ResultCache:
             return None  # missing or unreadable: analyse again
 
     def put(self, key: str, record: CallRecord) -> None:
+        self._write(key, dump(record))
+
+    def get_account(self, key: str) -> tuple[list[Promise], list[RepeatedMistake]] | None:
+        """An account's ledger result, judged by an earlier run from the same histories."""
+        path = self.directory / f"{key}.json"
+        try:
+            return account_from_record(json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or unreadable: judge again
+
+    def put_account(self, key: str, promises: list[Promise], repeated: list[RepeatedMistake]) -> None:
+        self._write(key, json.dumps(account_record(promises, repeated)))
+
+    def _write(self, key: str, text: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=self.directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump(record))
+            handle.write(text)
         os.replace(tmp, self.directory / f"{key}.json")
 
     def keep_only(self, keys: set[str]) -> None:

@@ -483,6 +483,17 @@ class Ledger:
             self._kinds = load_kinds(self.embed, self.kinds_path)
         return self._kinds
 
+    @property
+    def identity(self) -> str:
+        """What decides this ledger's results besides the histories: the judge (weights and its
+        record: thresholds, adapter, descriptions) and the encoder for what a history lacks."""
+        if self.judge is None:
+            return "unjudged"
+        digest = hashlib.sha256(self.judge.weights.tobytes() + self.judge.bias.tobytes())
+        digest.update(json.dumps(self.judge.config, sort_keys=True, default=str).encode())
+        digest.update(getattr(self.embed, "__qualname__", type(self.embed).__name__).encode())
+        return digest.hexdigest()
+
     @classmethod
     def unjudged(cls) -> "Ledger":
         """Without the learned models (`--patterns-only`): every commitment is listed as

@@ -194,7 +194,8 @@ def analyze_folder(
             for missing in sorted(set(loaded.rows) - seen):
                 report(InputError(Path(loaded.source).name, "W203", missing))
         with times.stage("export"):
-            outcome = apply_ledger(histories, scored, staging, ledger)
+            outcome = apply_ledger(histories, scored, staging, ledger, cache if use_cache else None, context)
+            keys |= outcome.cache_keys
             write = functools.partial(write_table, bom=csv_bom, parquet=parquet)
             _write_tables(write, staging, flagged, call_rows, scored, outcome, summary.problems, analyzer.settings)
             for spool in (flagged, call_rows, histories, outcome.commitments):

@@ -2,6 +2,7 @@
 are byte for byte the same; an unchanged call is never analysed twice."""
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -56,12 +57,19 @@ def test_workers_report_bad_files_and_go_on(analyzer, tmp_path):
     assert "broken.json" in (tmp_path / "out" / "errors.csv").read_text()
 
 
+def _call_entries(out: Path) -> list[Path]:
+    return [p for p in (out / ".cache").glob("*.json") if not p.name.startswith("account-")]
+
+
 def test_rerun_reads_the_cache_and_changed_files_are_analysed_again(analyzer, serial, tmp_path, monkeypatch):
     folder = tmp_path / "in"
     shutil.copytree(SAMPLES, folder)
     out = tmp_path / "out"
     analyze_folder(folder, out, analyzer=analyzer)
-    assert len(list((out / ".cache").glob("*.json"))) == 12
+    assert len(_call_entries(out)) == 12
+    with (out / "call_scores.csv").open(encoding="utf-8", newline="") as handle:
+        accounts = {row["account"] or row["call_id"] for row in csv.DictReader(handle)}
+    assert len(list((out / ".cache").glob("account-*.json"))) == len(accounts)  # one per account the ledger judged
 
     analysed: list[str] = []
     original = Analyzer.analyze_calls
@@ -80,7 +88,7 @@ def test_rerun_reads_the_cache_and_changed_files_are_analysed_again(analyzer, se
     (folder / "2026-11-04_ridgeback-cold-storage_pitch.csv").unlink()
     analyze_folder(folder, out, analyzer=analyzer)
     assert analysed == ["2026-08-20_harbor-freight-lines_discovery.txt"]
-    assert len(list((out / ".cache").glob("*.json"))) == 11  # the removed and the stale entry are gone
+    assert len(_call_entries(out)) == 11  # the removed and the stale entry are gone
 
     analyze_folder(folder, out, analyzer=analyzer, use_cache=False)
     assert len(analysed) == 1 + 11

@@ -4,12 +4,13 @@ calls they touch. Runs once per run, account by account, in the process that wri
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.cache import history_from_record
+from analyzer.cache import ResultCache, cache_key, history_from_record
 from analyzer.export import report
 from analyzer.export.rows import clock_time, score_fields
 from analyzer.export.spool import CallSpool
@@ -29,6 +30,7 @@ class LedgerOutcome:
     report: report.LedgerView
     changed: dict[str, int] = field(default_factory=dict)  # call id -> repeated mistakes
     repeated: dict[str, list[RepeatedMistake]] = field(default_factory=dict)  # per call id
+    cache_keys: set[str] = field(default_factory=set)  # the accounts' entries in the result cache
 
     def flagged_with_repeats(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One call's flagged rows plus a `repeated_mistake` row for each repeat, in call order."""
@@ -56,16 +58,23 @@ class LedgerOutcome:
         return {**row, **score_fields(scored[row["call_id"]].scores), "repeated_mistakes": self.changed[row["call_id"]]}
 
 
-def apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path, ledger: Ledger) -> LedgerOutcome:
+def apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path, ledger: Ledger,
+                 cache: ResultCache | None = None, context: dict[str, Any] | None = None) -> LedgerOutcome:
     """The ledger, one account at a time from the spooled histories: memory holds one
-    account's calls, not every call's commitments."""
+    account's calls, not every call's commitments. An account whose histories, judge and run
+    `context` an earlier run already judged comes from `cache` (its key in `cache_keys`)."""
     positions: dict[str, list[int]] = {}
     for index, call in enumerate(scored):
         positions.setdefault(call.call_id, []).append(index)
     outcome = LedgerOutcome(CallSpool(staging), report.LedgerView())
     for key, records in histories.read_groups():
         group = [history_from_record(record) for record in records]
-        promises, repeated = ledger.build(group)
+        entry = "account-" + cache_key(json.dumps(records, sort_keys=True).encode(), "", {**(context or {}), "judge": ledger.identity})
+        found = cache.get_account(entry) if cache else None
+        promises, repeated = found if found else ledger.build(group)
+        if cache and not found:
+            cache.put_account(entry, promises, repeated)
+        outcome.cache_keys.add(entry)
         judged = later_calls(group)
         statuses: dict[str, list[str]] = {}
         for promise in promises:
