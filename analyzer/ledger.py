@@ -42,6 +42,7 @@ import numpy as np
 from analyzer.detect import patterns as pattern_data
 from analyzer.detect.dates import find_due
 from analyzer.model import CallResult, Role
+from analyzer.model_files import sha256
 
 if TYPE_CHECKING:
     from analyzer.classifier import ModelScorer
@@ -410,7 +411,7 @@ class PairJudge:
 
         config = json.loads((directory / f"{MODEL_NAME}.json").read_text("utf-8"))
         path = directory / f"{MODEL_NAME}.safetensors"
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256(path)
         if digest != config["weights_sha256"]:
             raise ValueError(f"{path} has sha256 {digest}, expected {config['weights_sha256']} ({MODEL_NAME}.json)")
         tensors = load_file(str(path))

@@ -258,6 +258,7 @@ def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict, embed) -> 
     from safetensors.numpy import save_file
 
     from analyzer.ledger import _embed_unique, description_texts
+    from analyzer.model_files import sha256
 
     texts = description_texts()
     config["descriptions"] = texts
@@ -265,7 +266,7 @@ def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict, embed) -> 
     tensors = {"weights": W.astype(np.float32), "bias": b.astype(np.float32),
                "descriptions": _embed_unique(embed, texts).astype(np.float32)}
     save_file(tensors, str(path), metadata={"format": "np"})
-    config["weights_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    config["weights_sha256"] = sha256(path)
     (directory / f"{MODEL_NAME}.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
 
 
