@@ -21,6 +21,7 @@ from analyzer.ledger import CallHistory, Evidence, Promise, RepeatedMistake, Sai
 from analyzer.model import RuleScore, ScoredCall
 
 CACHE_DIR = ".cache"
+FOLDER_FACTS = "folder-facts"  # the identity pass's per-file facts, one entry for the folder
 
 
 @dataclass
@@ -134,6 +135,16 @@ class ResultCache:
 
     def put_account(self, key: str, promises: list[Promise], repeated: list[RepeatedMistake]) -> None:
         self._write(key, json.dumps(account_record(promises, repeated)))
+
+    def get_facts(self) -> dict[str, dict]:
+        """What the last run's identity pass found per file (ingest.folder_identities)."""
+        try:
+            return json.loads((self.directory / f"{FOLDER_FACTS}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}  # missing or unreadable: parse the files again
+
+    def put_facts(self, facts: dict[str, dict]) -> None:
+        self._write(FOLDER_FACTS, json.dumps(facts, sort_keys=True))
 
     def _write(self, key: str, text: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

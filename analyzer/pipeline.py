@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.analysis import Analyzer, BatchResult, Job, ReadOptions
-from analyzer.cache import CallRecord, ResultCache, cache_key
+from analyzer.cache import FOLDER_FACTS, CallRecord, ResultCache, cache_key
 from analyzer.engines import start_engine
 from analyzer.errors import InputError, OutputError, Severity
 from analyzer.export import columns, report
@@ -103,9 +103,10 @@ def analyze_folder(
 
     files = list(discover(folder, manifest_path, on_error=report))
     summary.files = len(files)
-    with times.stage("ingest"):  # who sells and which account, decided once for the folder
-        identities = folder_identities(files, folder, loaded, tuple(reps), max_file_mb)
     cache = ResultCache(out)
+    with times.stage("ingest"):  # who sells and which account, decided once for the folder
+        identities, facts = folder_identities(files, folder, loaded, tuple(reps), max_file_mb,
+                                              known=cache.get_facts() if use_cache else None)
     context = {
         "version": version("loyalty-analyzer"), "format": OUTPUT_FORMAT, "model": analyzer.description(),
         "thresholds": analyzer.thresholds, "settings": dataclasses.asdict(analyzer.settings),
@@ -117,13 +118,13 @@ def analyze_folder(
     options = ReadOptions(folder, tuple(reps), max_file_mb, redactor, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     seen: set[str] = set()
-    keys: set[str] = set()
-    waiting: deque[list[Job | CallRecord]] = deque()  # batches handed to the engine, in order
+    keys: set[str] = {FOLDER_FACTS}
+    waiting: deque[list[tuple[str, Job | CallRecord]]] = deque()  # (cache key, call) per batch, in order
 
     def batches() -> Iterator[list[Job]]:
         """Read files in order; calls the cache knows skip the engine. Yields each batch's
         jobs (possibly none) while `waiting` keeps the whole batch for `emit`."""
-        batch: list[Job | CallRecord] = []
+        batch: list[tuple[str, Job | CallRecord]] = []
         for done, path in enumerate(files, start=1):
             relative = path.relative_to(folder).as_posix()
             seen.add(relative)
@@ -139,15 +140,15 @@ def analyze_folder(
                 report(err)
             else:
                 keys.add(key)
-                batch.append(record if record is not None else Job(relative, key, data, entry, identity))
+                batch.append((key, record if record is not None else Job(relative, key, data, entry, identity)))
             if len(batch) >= CALLS_PER_BATCH or (done == len(files) and batch):
                 waiting.append(batch)
-                yield [item for item in batch if isinstance(item, Job)]
+                yield [item for _, item in batch if isinstance(item, Job)]
                 batch = []
 
-    def emit(batch: list[Job | CallRecord], result: BatchResult) -> None:
+    def emit(batch: list[tuple[str, Job | CallRecord]], result: BatchResult) -> None:
         fresh = iter(zip(result.records, result.problems))
-        for item in batch:
+        for key, item in batch:
             record = item
             if isinstance(item, Job):
                 record, problems = next(fresh)
@@ -156,7 +157,7 @@ def analyze_folder(
                 if record is None:
                     continue
                 with times.stage("cache"):
-                    cache.put(item.key, record)
+                    cache.put(key, record)
             else:
                 for code, detail in record.warnings:
                     report(InputError(record.call_row["file"], code, detail))
@@ -169,10 +170,11 @@ def analyze_folder(
             flagged.add(order, record.flagged)
             call_rows.add(order, [row])
             scored.append(record.scored)
-            history = record.history
-            histories.add((history["account"] or history["call_id"],), [history])
+            history = record.history  # with the call's cache key, which decides it
+            histories.add((history["account"] or history["call_id"],), [{"key": key, "history": history}])
 
     with staged_outputs(out, stale=[f"{name}.parquet" for name in columns.TABLES]) as staging:
+        cache.put_facts(facts)  # inside: the output folder is known to be writable here
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)

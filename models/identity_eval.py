@@ -84,7 +84,7 @@ def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = (), 
                 renamed[new] = truth[name]
             truth = renamed
         files = [p for p in discover(root) if p.relative_to(root).as_posix() in truth]
-        identities = folder_identities(files, root, reps=reps)
+        identities, _ = folder_identities(files, root, reps=reps)
         for path in files:
             relative = path.relative_to(root).as_posix()
             call, _ = read_call(path, root, reps=reps, identity=identities.get(relative))

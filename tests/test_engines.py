@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.cache import FOLDER_FACTS
 from analyzer.analysis import Analyzer
 from analyzer.pipeline import analyze_folder
 
@@ -58,7 +59,7 @@ def test_workers_report_bad_files_and_go_on(analyzer, tmp_path):
 
 
 def _call_entries(out: Path) -> list[Path]:
-    return [p for p in (out / ".cache").glob("*.json") if not p.name.startswith("account-")]
+    return [p for p in (out / ".cache").glob("*.json") if not p.name.startswith(("account-", FOLDER_FACTS))]
 
 
 def test_rerun_reads_the_cache_and_changed_files_are_analysed_again(analyzer, serial, tmp_path, monkeypatch):
@@ -66,7 +67,7 @@ def test_rerun_reads_the_cache_and_changed_files_are_analysed_again(analyzer, se
     shutil.copytree(SAMPLES, folder)
     out = tmp_path / "out"
     analyze_folder(folder, out, analyzer=analyzer)
-    assert len(_call_entries(out)) == 12
+    assert len(_call_entries(out)) == 12 and (out / ".cache" / f"{FOLDER_FACTS}.json").is_file()
     with (out / "call_scores.csv").open(encoding="utf-8", newline="") as handle:
         accounts = {row["account"] or row["call_id"] for row in csv.DictReader(handle)}
     assert len(list((out / ".cache").glob("account-*.json"))) == len(accounts)  # one per account the ledger judged

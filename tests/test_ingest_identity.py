@@ -97,7 +97,7 @@ def write_folder(folder: Path, calls: dict[str, list[tuple[str, str]]]) -> Path:
 def identify(folder: Path, reps: tuple[str, ...] = (), manifest: Manifest | None = None):
     """{file: Call} as the pipeline reads them: the folder pass, then read_call."""
     files = list(discover(folder, folder / MANIFEST_NAME if manifest else None))
-    identities = folder_identities(files, folder, manifest, reps)
+    identities, _ = folder_identities(files, folder, manifest, reps)
     return {
         p.name: read_call(p, folder, manifest, reps, identity=identities.get(p.relative_to(folder).as_posix()))[0]
         for p in files
@@ -304,3 +304,23 @@ def test_ingest_identity_eval_script_on_samples():
     result = module.evaluate(SAMPLES, SAMPLE_KEY)
     assert (result.judged, result.accuracy, result.pair_precision, result.pair_recall) == (12, 1.0, 1.0, 1.0)
     assert result.one_person_one_rep
+
+
+def test_ingest_identity_rerun_reuses_the_facts_it_kept(tmp_path, monkeypatch):
+    """A rerun takes each unchanged file's facts from the last run (through JSON, as the
+    result cache keeps them) and decides the same; a changed file is parsed again."""
+    import analyzer.ingest as ingest
+
+    folder = write_folder(tmp_path / "calls", BASE)
+    files = list(discover(folder))
+    first, facts = folder_identities(files, folder)
+    kept = json.loads(json.dumps(facts))
+    changed = files[0]
+    changed.write_text(changed.read_text("utf-8") + "\nDana Whitfield: One more thing before you go.\n", encoding="utf-8")
+    parsed = []
+    real = ingest.read_facts
+    monkeypatch.setattr(ingest, "read_facts", lambda path, *args: parsed.append(path.name) or real(path, *args))
+    again, facts_again = folder_identities(files, folder, known=kept)
+    assert parsed == [changed.name]
+    assert again == first
+    assert len(facts_again) == len(files) and set(facts_again) - set(kept) and len(set(facts_again) & set(kept)) == len(files) - 1

@@ -68,9 +68,11 @@ def apply_ledger(histories: CallSpool, scored: list[ScoredCall], staging: Path, 
         positions.setdefault(call.call_id, []).append(index)
     outcome = LedgerOutcome(CallSpool(staging), report.LedgerView())
     for key, records in histories.read_groups():
-        group = [history_from_record(record) for record in records]
-        entry = "account-" + cache_key(json.dumps(records, sort_keys=True).encode(), "", {**(context or {}), "judge": ledger.identity})
+        # the calls' cache keys decide their histories: hashing them is enough, and cheap
+        calls = json.dumps([record["key"] for record in records]).encode()
+        entry = "account-" + cache_key(calls, "", {**(context or {}), "judge": ledger.identity})
         found = cache.get_account(entry) if cache else None
+        group = [history_from_record(record["history"]) for record in records]
         promises, repeated = found if found else ledger.build(group)
         if cache and not found:
             cache.put_account(entry, promises, repeated)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 from analyzer.errors import InputError
@@ -150,11 +152,12 @@ def parse_call(
 
 
 def read_facts(
-    path: Path, root: Path, manifest: Manifest | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB
+    path: Path, root: Path, manifest: Manifest | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    data: bytes | None = None,
 ) -> CallFacts:
     """What a file tells the folder-level identity pass (identity.py); raises InputError like
     read_call, whose run reports it."""
-    relative, raw, meta, from_manifest, _ = parse_call(path, root, manifest, max_file_mb)
+    relative, raw, meta, from_manifest, _ = parse_call(path, root, manifest, max_file_mb, data)
     given_by = "manifest" if manifest and manifest.entry(relative) else ("metadata" if raw.metadata else "")
     return call_facts(relative, raw.turns, meta, given_by)
 
@@ -182,15 +185,28 @@ def read_call(
 
 def folder_identities(
     files: list[Path], root: Path, manifest: Manifest | None = None, reps: tuple[str, ...] = (),
-    max_file_mb: float = DEFAULT_MAX_FILE_MB,
-) -> dict[str, Identity]:
+    max_file_mb: float = DEFAULT_MAX_FILE_MB, known: dict[str, dict] | None = None,
+) -> tuple[dict[str, Identity], dict[str, dict]]:
     """The folder-level pass: who sells and which account, per file (relative path). Reads
     one file at a time and keeps only its CallFacts; a file it cannot read is skipped here
-    and reported by the main pass."""
-    facts: list[CallFacts] = []
+    and reported by the main pass. `known` holds the facts an earlier run found, by
+    `facts_key`: a file whose key is there is not parsed again. Also returns this run's
+    facts by key, for the next run."""
+    facts: dict[str, dict] = {}
     for path in files:
+        relative = path.relative_to(root).as_posix()
         try:
-            facts.append(read_facts(path, root, manifest, max_file_mb))
+            data = read_bytes(path, relative, max_file_mb)
+            key = facts_key(data, relative, manifest.entry(relative) if manifest else {})
+            facts[key] = (known or {}).get(key) or read_facts(path, root, manifest, max_file_mb, data).as_record()
         except Exception:  # noqa: BLE001 - the main pass reports this file's problem
             continue
-    return infer_identities(facts, reps)
+    return infer_identities([CallFacts.from_record(record) for record in facts.values()], reps), facts
+
+
+def facts_key(data: bytes, relative: str, entry: dict[str, str]) -> str:
+    """What decides a file's CallFacts: its bytes, its path, its manifest row and this version."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps({"file": relative, "manifest": entry, "version": version("loyalty-analyzer")},
+                             sort_keys=True).encode())
+    return digest.hexdigest()

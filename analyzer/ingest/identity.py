@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from itertools import combinations
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from analyzer.model import CallMeta, Turn
@@ -153,6 +153,9 @@ class SpeakerFacts:
     calls_others: tuple[str, ...]   # names the speaker addresses (so not theirs)
 
 
+_LISTED = ("intro_names", "orgs", "addressed_as", "calls_others")  # SpeakerFacts' tuples, in order
+
+
 @dataclass(frozen=True)
 class CallFacts:
     """What one file contributes to the folder-level decision: small, kept per file."""
@@ -167,6 +170,16 @@ class CallFacts:
 
     def speaker(self, label: str) -> SpeakerFacts:
         return next(s for s in self.speakers if s.label == label)
+
+    def as_record(self) -> dict:
+        """Plain JSON values, kept in the result cache so a rerun need not parse the file."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "CallFacts":
+        speakers = tuple(SpeakerFacts(s["label"], s["evidence"], *(tuple(s[name]) for name in _LISTED))
+                         for s in record["speakers"])
+        return cls(**{**record, "speakers": speakers, "companies": tuple(record["companies"])})
 
 
 def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by: str = "") -> CallFacts:
