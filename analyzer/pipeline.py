@@ -118,7 +118,7 @@ def analyze_folder(
     options = ReadOptions(folder, tuple(reps), max_file_mb, redactor, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     seen: set[str] = set()
-    keys: set[str] = {FOLDER_FACTS}
+    keys: set[str] = set() if redactor else {FOLDER_FACTS}  # the facts hold names in plain text
     waiting: deque[list[tuple[str, Job | CallRecord]]] = deque()  # (cache key, call) per batch, in order
 
     def batches() -> Iterator[list[Job]]:
@@ -174,7 +174,8 @@ def analyze_folder(
             histories.add((history["account"] or history["call_id"],), [{"key": key, "history": history}])
 
     with staged_outputs(out, stale=[f"{name}.parquet" for name in columns.TABLES]) as staging:
-        cache.put_facts(facts)  # inside: the output folder is known to be writable here
+        if not redactor:  # inside: the output folder is known to be writable here
+            cache.put_facts(facts)
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:
             runner = start_engine(engine, analyzer, options, workers, ray_address)
