@@ -56,13 +56,23 @@ def _encode(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields one level deep, in order. dataclasses.asdict deep-copies every
+    nested list and dict, and on a call's ~600 utterances that copy was most of what keeping
+    the call cost; json.dumps needs no copy."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
 def dump(record: CallRecord) -> str:
-    return json.dumps(dataclasses.asdict(record), default=_encode)  # key order is output order
+    # key order is output order; every field but `scored` already holds plain values
+    return json.dumps({**_fields(record), "scored": dataclasses.asdict(record.scored)}, default=_encode)
 
 
 def history_record(history: CallHistory) -> dict[str, Any]:
     """A CallHistory as plain JSON values (sets as sorted lists, dates as ISO strings)."""
-    return json.loads(json.dumps(dataclasses.asdict(history), default=_encode))
+    plain = {**_fields(history), "promises": [dataclasses.asdict(p) for p in history.promises],
+             "said": [_fields(said) for said in history.said]}  # Said holds plain values only
+    return json.loads(json.dumps(plain, default=_encode))
 
 
 def history_from_record(history: dict[str, Any]) -> CallHistory:
