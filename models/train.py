@@ -25,12 +25,12 @@ import numpy as np
 from analyzer.classifier import BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir
 from analyzer.encoder import ADAPTER_WEIGHTS, MODEL_SHA256
 from analyzer.training import (
-    CALIBRATION, INDEPENDENT, UNSEEN, CachedEncoder, calibrate, datasets, evaluate, features, print_table, targets,
+    CALIBRATION, FIRST_UNSEEN, INDEPENDENT, UNSEEN, CachedEncoder, calibrate, datasets, evaluate, features, print_table, targets,
 )
 
 HERE = Path(__file__).resolve().parent
 SEED = 13
-EVALUATED = ("test", *INDEPENDENT, UNSEEN)
+EVALUATED = ("test", *INDEPENDENT, FIRST_UNSEEN, UNSEEN)
 
 
 def batches(n: int, lengths: list[int], size: int, rng: random.Random) -> list[list[int]]:
@@ -244,6 +244,8 @@ def main() -> None:
     print_table("held-out split through the int8 encoder that analysis runs", metrics["held_out_int8"])
     if f"{UNSEEN}_int8" in metrics:
         print_table("UNSEEN whole calls (independent writers, never read), int8 as analysis runs", metrics[f"{UNSEEN}_int8"])
+    if f"{FIRST_UNSEEN}_int8" in metrics:
+        print_table("first unseen set (candidates were chosen on it; no longer unseen), int8", metrics[f"{FIRST_UNSEEN}_int8"])
     for name in INDEPENDENT:
         if f"{name}_int8" in metrics:
             print_table(f"{name} (older independent set; no longer unseen), int8", metrics[f"{name}_int8"])
