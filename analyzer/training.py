@@ -12,7 +12,8 @@ and test: sha1(scenario) % 100 < 70 train, < 85 validation (thresholds), else he
 test. The evaluation sets are never trained on: `independent` (86 calls; its odd calls were
 read for error analysis, and its even calls have been reported on so often that they no
 longer count as unseen) and `unseen` (whole calls by writers who saw neither the training
-data nor its briefs; never read)."""
+data nor its briefs; never read). `first_unseen` was such a set until candidate models were
+chosen on it (2026-12-06); it now joins the calibration calls."""
 from __future__ import annotations
 
 import hashlib
@@ -30,16 +31,20 @@ from analyzer.segment import segment_with_units
 
 INDEPENDENT = ("independent_test", "independent_dev")
 UNSEEN = "unseen"
-# Whole calls of two writers that neither the adapter nor the heads train on: the thresholds
-# are chosen on them, on a writer's phrasing the model never saw, as a user's calls are.
+# Whole calls of two training writers, plus the first unseen set, that neither the adapter nor
+# the heads train on: the thresholds are chosen on them, on phrasing the model never saw, as a
+# user's calls are.
 # Thresholds chosen on the validation split (the training writers' own phrasing) sat too high
 # for other writers' calls (manipulation: precision 0.95, recall 0.33 on the unseen set).
 CALIBRATION = "calibration"
 CALIBRATION_WRITERS = ("b2b.jsonl", "mix.jsonl")
-# precision-first behaviours: a false accusation costs a coach's trust. A bluff flag asks the
-# coach to check one fact, so its floor is lower: at 0.85 on the calibration writers' calls
-# pretending_to_know kept a quarter of its moments (recall 0.25, F1 0.39).
-MIN_PRECISION = {"manipulation": 0.90, "pretending_to_know": 0.70}
+# precision-first behaviours: a false accusation costs a coach's trust. But at a 0.90 floor
+# the manipulation head kept under a third of the manipulative moments of writers it never
+# saw (2026-12-06, int8: recall 0.32 calibration, 0.29 first unseen set); at 0.80 it keeps
+# ~0.57 with four flags in five right, and the coach reviews every flag. A bluff flag asks
+# the coach to check one fact, so its floor is lower: at 0.85 pretending_to_know kept a
+# quarter of its moments (recall 0.25, F1 0.39).
+MIN_PRECISION = {"manipulation": 0.80, "pretending_to_know": 0.70}
 # A topic file's writer judged its own behaviours; a row's silence about any other behaviour
 # is not a "no" (a brush-off written as a bluff example may well be manipulation too), so
 # those negatives carry no weight. Call files judge every behaviour.
@@ -153,7 +158,7 @@ def _rows_of_call(call_id: str, turns: list[tuple[str, list[str], list[dict]]]) 
 def load_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
-        if path.parent.name == "calls" or path.stem.startswith("unseen"):
+        if path.parent.name == "calls" or "unseen" in path.stem:
             rows += whole_call_rows(path)
         elif path.stem.startswith("calls_") or path.stem == "independent":
             rows += call_style_rows(path)
@@ -266,5 +271,7 @@ def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     rows = load_rows([independent]) if independent.is_file() else []
     parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]
     parts["independent_test"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 0]
+    # the first unseen set, used up by choosing models on it, now helps choose thresholds
+    parts[CALIBRATION] += load_rows(sorted((data / "eval").glob("first_unseen_*.jsonl")))
     parts[UNSEEN] = load_rows(sorted((data / "eval").glob("unseen_*.jsonl")))
     return parts
