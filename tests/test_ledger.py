@@ -69,10 +69,11 @@ SECOND = history(
 
 
 @pytest.mark.parametrize("promise, status", [
-    ("ROI model", KEPT),             # the customer confirms use in other words
-    pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
-        strict=True, reason="known weakness of the shipped judge: 'thanks for the numbers' reads as kept (0.71) for "
-                            "every promise of the call, above the 'nothing ever came through' line (broken 0.69)")),
+    pytest.param("ROI model", KEPT, marks=pytest.mark.xfail(  # the customer confirms use in other words
+        strict=True, reason="known weakness of the shipped judge (attribution): the 'still waiting on the security "
+                            "paperwork' line reads as broken (0.73) for the ROI model too, above 'thanks for the "
+                            "numbers' (kept 0.68)")),
+    ("SOC 2 report", BROKEN),        # the customer says it never came
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge: it takes the customer's 'still waiting on the "
                             "security paperwork' as broken evidence for every promise of the call (attribution)")),
@@ -95,7 +96,6 @@ def test_ledger_other_accounts_are_not_evidence(shipped):
     assert later_calls([FIRST, SECOND]) == {"c1"}
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped judge gives this recap p(restated)=0.89, under its threshold 0.90")
 def test_ledger_recap_joins_the_first_promise(shipped):
     recap = history("c2", SEPT_15, ("Rep", "As I said last time, I'll get you the SOC 2 report by Friday."),
                     ("Cust", "Okay, good."))
@@ -135,7 +135,10 @@ NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an
 
 
 @pytest.mark.parametrize("first, second, expected", [
-    ((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")]),   # the same kind, in other words
+    pytest.param((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")], marks=pytest.mark.xfail(  # in other words
+        strict=True, reason="known weakness of the shipped judge: 'bills us a second time for the trial seats' is "
+                            "0.47 close to a billing error, under the mistake threshold 0.50 chosen on the training "
+                            "accounts")),
     ((INVOICE_1,), (NAME,), []),                                      # another kind: not repeated
     ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
 ])
