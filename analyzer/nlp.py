@@ -61,13 +61,15 @@ def _pipeline():
     skipped while the blank pipeline is built; --redact imports Presidio itself."""
     import spacy
 
-    factories = spacy.util.registry._entry_point_factories
-    scan = factories.get_all
-    factories.get_all = dict
+    factories = getattr(spacy.util.registry, "_entry_point_factories", None)  # spaCy 3.8's name
+    scan = getattr(factories, "get_all", None)
+    if scan is not None:
+        factories.get_all = dict
     try:
         nlp = spacy.blank("en")
     finally:
-        factories.get_all = scan
+        if scan is not None:
+            factories.get_all = scan
     nlp.add_pipe("sentencizer")
     return nlp
 

@@ -72,3 +72,16 @@ def test_segment_responds_to_skips_backchannels_and_prefers_the_question():
     answers = [u for u in parsed.utterances if u.role is Role.SALESPERSON]
     assert question.is_question
     assert all(u.responds_to == question.id for u in answers)
+
+
+def test_segment_loads_no_spacy_plugin_it_does_not_need():
+    """Segmentation builds its blank pipeline without spaCy's entry-point scan, which would
+    import Presidio and transformers' pipelines into every process (docs/speed.md)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from analyzer import nlp; "
+             "assert nlp.sentences(['Hi there. How are you?'])[0][1][0].lower == 'how'; "
+             "print(sorted(m for m in ('presidio_analyzer', 'transformers.pipelines') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
