@@ -186,13 +186,14 @@ def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class CachedEncoder:
-    """Sentence embeddings cached on disk by text, one cache per encoder (adapter) version."""
+    """Sentence embeddings remembered by text, one cache per encoder (adapter) version; kept
+    on disk at `path` when given, so the next training run does not encode them again."""
 
-    def __init__(self, encoder, path: Path) -> None:
+    def __init__(self, encoder, path: Path | None = None) -> None:
         self.encoder = encoder
         self.path = path
         self.vectors: dict[str, np.ndarray] = {}
-        if path.is_file():
+        if path is not None and path.is_file():
             data = np.load(path, allow_pickle=False)
             self.vectors = dict(zip(data["texts"].tolist(), data["vectors"]))
 
@@ -203,8 +204,9 @@ class CachedEncoder:
             for text, vector in zip(missing, self.encoder.encode(missing)):
                 self.vectors[text] = vector
             print(f"encoded {len(missing)} texts in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(self.path, texts=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(self.path, texts=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
         return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 

@@ -45,19 +45,6 @@ L2 = 1e-3
 EPOCHS = 300
 
 
-def memo(embed):
-    """`embed` remembering every text it has seen: threshold search rebuilds the ledger often."""
-    seen: dict[str, np.ndarray] = {}
-
-    def cached(texts):
-        missing = [t for t in dict.fromkeys(texts) if t not in seen]
-        if missing:
-            seen.update(zip(missing, embed(missing)))
-        return np.stack([seen[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
-
-    return cached
-
-
 def held_out(account: str) -> bool:
     return hashlib.sha1(account.encode()).hexdigest()[0] in "0123"
 
@@ -279,11 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from analyzer.encoder import MODEL_SHA256
     from analyzer.analysis import Analyzer
+    from analyzer.training import CachedEncoder
     from eval_ledger import call_files, load_key
 
     started = time.time()
     analyzer = Analyzer.default()
-    embed = memo(analyzer.scorer.featurizer.encoder.encode)  # descriptions only: histories carry their vectors
+    embed = CachedEncoder(analyzer.scorer.featurizer.encoder).encode  # descriptions only: histories carry their vectors
     histories = analyse(args.data, analyzer, args.cache)
     key = load_key(args.data)
     data = Dataset(histories, key, call_files(args.data), embed)
