@@ -8,7 +8,7 @@ and whole calls (every turn of both speakers, every salesperson sentence labelle
 row becomes a (call, utterance) pair, so training reads the same window analysis reads.
 
 The split is by scenario (a call, or a group of paraphrases), so nothing straddles train
-and test: sha1(scenario) % 100 < 70 train, < 85 validation (thresholds), else held-out
+and test: sha1(scenario) % 100 < 70 train, < 85 validation (early stopping), else held-out
 test. The evaluation sets are never trained on: `independent` (86 calls; its odd calls were
 read for error analysis, and its even calls have been reported on so often that they no
 longer count as unseen) and `unseen` (whole calls by writers who saw neither the training
@@ -35,7 +35,7 @@ UNSEEN = "unseen"
 # the heads train on: the thresholds are chosen on them, on phrasing the model never saw, as a
 # user's calls are.
 # Thresholds chosen on the validation split (the training writers' own phrasing) sat too high
-# for other writers' calls (manipulation: precision 0.95, recall 0.33 on the unseen set).
+# for other writers' calls (manipulation: precision 0.95, recall 0.33 on the first unseen set).
 CALIBRATION = "calibration"
 CALIBRATION_WRITERS = ("b2b.jsonl", "mix.jsonl")
 # precision-first behaviours: a false accusation costs a coach's trust. But at a 0.90 floor
