@@ -85,12 +85,6 @@ def history_from_record(history: dict[str, Any]) -> CallHistory:
     )
 
 
-def account_record(promises: list[Promise], repeated: list[RepeatedMistake]) -> dict[str, Any]:
-    """One account's ledger result as plain JSON values."""
-    return json.loads(json.dumps({"promises": [dataclasses.asdict(p) for p in promises],
-                                  "repeated": [dataclasses.asdict(r) for r in repeated]}, default=_encode))
-
-
 def account_from_record(record: dict[str, Any]) -> tuple[list[Promise], list[RepeatedMistake]]:
     promises = [
         Promise(**{**p, "date": _date(p["date"]), "due": _date(p["due"]), "evidence_date": _date(p["evidence_date"]),
@@ -144,7 +138,8 @@ class ResultCache:
             return None  # missing or unreadable: judge again
 
     def put_account(self, key: str, promises: list[Promise], repeated: list[RepeatedMistake]) -> None:
-        self._write(key, json.dumps(account_record(promises, repeated)))
+        self._write(key, json.dumps({"promises": [dataclasses.asdict(p) for p in promises],
+                                     "repeated": [dataclasses.asdict(r) for r in repeated]}, default=_encode))
 
     def get_facts(self) -> dict[str, dict]:
         """What the last run's identity pass found per file (ingest.folder_identities)."""

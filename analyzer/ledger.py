@@ -33,7 +33,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 KEPT, BROKEN, OPEN, PENDING = "kept", "broken", "open", "pending"
 RESTATED, UNRELATED = "restated", "unrelated"
 PAIR_LABELS = (UNRELATED, KEPT, BROKEN, PENDING, RESTATED)  # the judge's classes, in weight order
-CUES = (KEPT, BROKEN, PENDING)  # tags of patterns/followup.jsonl
 OUTCOMES = (KEPT, BROKEN, PENDING)  # what a later utterance can show about a promise
+CUES = OUTCOMES  # tags of patterns/followup.jsonl: the outcome each cue hints at
 MODEL_NAME = "ledger"
 KINDS_FILE = Path(__file__).parent / "mistake_kinds.jsonl"
 MEANINGS_FILE = Path(__file__).parent / "followup_meanings.jsonl"  # what kept / broken / pending sound like
@@ -484,7 +484,7 @@ class Ledger:
             self._kinds = load_kinds(self.embed, self.kinds_path)
         return self._kinds
 
-    @property
+    @cached_property
     def identity(self) -> str:
         """What decides this ledger's results besides the histories: the judge (weights and its
         record: thresholds, adapter, descriptions) and the encoder for what a history lacks."""

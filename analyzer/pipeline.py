@@ -118,7 +118,8 @@ def analyze_folder(
     options = ReadOptions(folder, tuple(reps), max_file_mb, redactor, loaded.source if loaded else "")
     scored: list[ScoredCall] = []
     seen: set[str] = set()
-    keys: set[str] = set() if redactor else {FOLDER_FACTS}  # the facts hold names in plain text
+    keep_facts = redactor is None  # the folder facts hold names in plain text
+    keys: set[str] = {FOLDER_FACTS} if keep_facts else set()
     waiting: deque[list[tuple[str, Job | CallRecord]]] = deque()  # (cache key, call) per batch, in order
 
     def batches() -> Iterator[list[Job]]:
@@ -174,7 +175,7 @@ def analyze_folder(
             histories.add((history["account"] or history["call_id"],), [{"key": key, "history": history}])
 
     with staged_outputs(out, stale=[f"{name}.parquet" for name in columns.TABLES]) as staging:
-        if not redactor:  # inside: the output folder is known to be writable here
+        if keep_facts:  # inside: the output folder is known to be writable here
             cache.put_facts(facts)
         flagged, call_rows, histories = CallSpool(staging), CallSpool(staging), CallSpool(staging)
         with open_output(staging / "annotations.jsonl") as annotations:

@@ -193,20 +193,21 @@ def folder_identities(
     `facts_key`: a file whose key is there is not parsed again. Also returns this run's
     facts by key, for the next run."""
     facts: dict[str, dict] = {}
+    known = known or {}
+    release = version("loyalty-analyzer")  # a metadata lookup: once, not per file
     for path in files:
         relative = path.relative_to(root).as_posix()
         try:
             data = read_bytes(path, relative, max_file_mb)
-            key = facts_key(data, relative, manifest.entry(relative) if manifest else {})
-            facts[key] = (known or {}).get(key) or read_facts(path, root, manifest, max_file_mb, data).as_record()
+            key = facts_key(data, relative, manifest.entry(relative) if manifest else {}, release)
+            facts[key] = known.get(key) or read_facts(path, root, manifest, max_file_mb, data).as_record()
         except Exception:  # noqa: BLE001 - the main pass reports this file's problem
             continue
     return infer_identities([CallFacts.from_record(record) for record in facts.values()], reps), facts
 
 
-def facts_key(data: bytes, relative: str, entry: dict[str, str]) -> str:
-    """What decides a file's CallFacts: its bytes, its path, its manifest row and this version."""
+def facts_key(data: bytes, relative: str, entry: dict[str, str], release: str) -> str:
+    """What decides a file's CallFacts: its bytes, its path, its manifest row and the release."""
     digest = hashlib.sha256(data)
-    digest.update(json.dumps({"file": relative, "manifest": entry, "version": version("loyalty-analyzer")},
-                             sort_keys=True).encode())
+    digest.update(json.dumps({"file": relative, "manifest": entry, "version": release}, sort_keys=True).encode())
     return digest.hexdigest()
