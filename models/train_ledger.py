@@ -1,12 +1,15 @@
-"""Train the ledger's pair judge (`make train-ledger`): does this later utterance show this
-commitment kept, broken, still pending, restate it, or is it unrelated?
+"""Train the ledger's pair judge (`make train-ledger`): is this later utterance about this
+commitment (or about none of the account's commitments), and does it show it kept, broken,
+still pending, or restate it?
 
 Data: models/data/accounts_train/ (multi-call accounts: transcripts, manifest.csv and
 key.jsonl with every commitment's promise text, status, evidence lines and restatements).
 Each call is analysed as `loyalty analyze` would (the shipped heads find the commitments);
 every (commitment, later utterance of the account) pair is labelled from the key's evidence
 and restatements, everything else `unrelated`. Commitments the analyzer did not find, or
-found but the key does not list, give no pairs.
+found but the key does not list, give no pairs. The relate map (heads' vectors -> base
+encoder's) is fitted by ridge regression on the sentences of the labelled calls
+(models/data/calls), never on the accounts.
 
 Protocol, by account (never by pair): accounts whose sha1 starts with 0-3 are held out.
 On the others, 5-fold cross-validation gives out-of-fold probabilities on which the
@@ -33,15 +36,18 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
-    CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, RESTATED, SCALARS, UNRELATED,
-    AccountView, CallHistory, Ledger, PairJudge, commitment_row, pair_features, _sorted_calls,
+    ATTRIBUTION, CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, POLARITY, RESTATED, SHOWS, UNRELATED,
+    AccountView, CallHistory, Ledger, PairJudge, commitment_row, _sorted_calls,
 )
 from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
 
 DATA = HERE / "data" / "accounts_train"
+MAP_TEXTS = HERE / "data" / "calls"
 SEED = 13
 FOLDS = 5
-L2 = 1e-3
+L2_ATTRIBUTION = 1e-3
+L2_POLARITY = 1e-2
+RIDGE = 1.0
 EPOCHS = 300
 
 
@@ -105,64 +111,123 @@ def label_view(view: AccountView, key: list[dict], file_of: dict[str, str]) -> t
     return labels, matched
 
 
-def fit(X: np.ndarray, y: np.ndarray, epochs: int = EPOCHS) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax regression, classes weighted towards balance (square root), L2 on the weights."""
+def map_texts(folder: Path = MAP_TEXTS) -> list[str]:
+    """Every sentence of the labelled calls (both speakers) of 3 words or more, once, in file order."""
+    texts: list[str] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            texts += [s["text"] for s in row.get("sentences", [])] + ([row["text"]] if row.get("text") else [])
+    return [text for text in dict.fromkeys(texts) if len(text.split()) >= 3]
+
+
+def fit_relate(analyzer, cache: Path | None = None) -> np.ndarray:
+    """The ridge map from the heads' vectors (int8, as histories carry them) to the base
+    encoder's (fp32, no adapter), both unit length, over map_texts()."""
+    from analyzer.encoder import Encoder
+
+    texts = map_texts()
+    stamp = hashlib.sha256(("\n".join(texts) + str(analyzer.scorer.adapter_sha256) + str(RIDGE)).encode()).hexdigest()
+    stored = cache / f"relate-{stamp[:16]}.npy" if cache else None
+    if stored and stored.is_file():
+        return np.load(stored)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    heads = unit(np.asarray(analyzer.scorer.featurizer.encoder.encode(texts), dtype=np.float64))
+    base = unit(np.asarray(Encoder().encode(texts), dtype=np.float64))
+    relate = np.linalg.solve(heads.T @ heads + RIDGE * np.eye(heads.shape[1]), heads.T @ base).astype(np.float32)
+    if stored:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        np.save(stored, relate)
+    return relate
+
+
+def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], relate: np.ndarray,
+        epochs: int = EPOCHS) -> dict[str, np.ndarray]:
+    """Both halves of the judge on `parts` (per account: attribution features, eligibility,
+    polarity inputs, labels): *which* by the log-likelihood of the key's promise (or none)
+    for every labelled utterance, *what* by cross-entropy on the utterances that are evidence
+    or a restatement; L2 on the weights."""
     import torch
 
     torch.manual_seed(SEED)
-    counts = np.bincount(y, minlength=len(PAIR_LABELS)).astype(np.float64)
-    class_weight = np.where(counts > 0, np.sqrt(counts.sum() / np.maximum(counts, 1) / len(PAIR_LABELS)), 0.0)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
-    W = torch.zeros(X.shape[1], len(PAIR_LABELS), requires_grad=True)
-    b = torch.zeros(len(PAIR_LABELS), requires_grad=True)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weight, dtype=torch.float32))
-    optimiser = torch.optim.Adam([W, b], lr=0.05)
+    shows = [PAIR_LABELS.index(label) for label in SHOWS]
+    which, what = [], []
+    for F, eligible, X, labels in parts:
+        columns = [j for j in range(labels.shape[1]) if eligible[:, j].any() and (labels[:, j] >= 0).any()]
+        if not columns:
+            continue
+        target = np.zeros((len(columns), len(F) + 1), dtype=np.float32)
+        rows, classes = [], []
+        for r, j in enumerate(columns):
+            about = np.flatnonzero(np.isin(labels[:, j], shows))
+            if len(about):
+                target[r, about] = 1.0 / len(about)
+                rows += [j] * len(about)
+                classes += [shows.index(labels[i, j]) for i in about]
+            else:
+                target[r, -1] = 1.0
+        which.append((torch.tensor(F[:, columns].transpose(1, 0, 2)), torch.tensor(eligible[:, columns].T), torch.tensor(target)))
+        if rows:
+            what.append((torch.tensor(X[rows]), torch.tensor(classes)))
+    n_which = sum(len(t) for _, _, t in which)
+    Xw, yw = torch.cat([x for x, _ in what]), torch.cat([y for _, y in what])
+    attribution = torch.zeros(len(ATTRIBUTION), requires_grad=True)
+    none = torch.zeros(1, requires_grad=True)
+    polarity = torch.zeros(Xw.shape[1], len(SHOWS), requires_grad=True)
+    polarity_bias = torch.zeros(len(SHOWS), requires_grad=True)
+    optimiser = torch.optim.Adam([attribution, none, polarity, polarity_bias], lr=0.05)
     for _ in range(epochs):
         optimiser.zero_grad()
-        loss = loss_fn(Xt @ W + b, yt) + L2 * (W ** 2).sum()
+        loss = 0.0
+        for F, eligible, target in which:
+            scores = (F @ attribution).masked_fill(~eligible, -1e9)
+            scores = torch.cat([scores, none.expand(len(scores), 1)], 1)
+            loss = loss - (target * torch.log_softmax(scores, 1)).sum()
+        loss = loss / n_which + torch.nn.functional.cross_entropy(Xw @ polarity + polarity_bias, yw)
+        loss = loss + L2_ATTRIBUTION * (attribution ** 2).sum() + L2_POLARITY * (polarity ** 2).sum()
         loss.backward()
         optimiser.step()
-    return W.detach().numpy(), b.detach().numpy()
+    return {"attribution": attribution.detach().numpy(), "none": none.detach().numpy(),
+            "polarity": polarity.detach().numpy(), "polarity_bias": polarity_bias.detach().numpy(), "relate": relate}
 
 
 class Dataset:
     """The analysed accounts, embedded once, with labelled pairs."""
 
-    def __init__(self, histories: list[CallHistory], key: list[dict], file_of: dict[str, str], embed) -> None:
+    def __init__(self, histories: list[CallHistory], key: list[dict], file_of: dict[str, str], embed,
+                 relate: np.ndarray) -> None:
         self.key = key
         self.file_of = file_of
         self.accounts = sorted(_sorted_calls(histories))
         self.views: dict[str, AccountView] = {}
         self.labels: dict[str, np.ndarray] = {}
-        self.features: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.relate = relate
+        self.parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self.calls = _sorted_calls(histories)
         for account in self.accounts:
             calls = self.calls[account]
             if len(calls) < 2:
                 continue
-            view = AccountView.build(calls, embed)
+            view = AccountView.build(calls, embed, relate)
             self.views[account] = view
             self.labels[account], _ = label_view(view, key, file_of)
-            self.features[account] = pair_features(view)
+            self.parts[account] = (view.attribution(), view.eligible(), view.polarity(), self.labels[account])
         self.accounts = sorted(self.views)
 
-    def training_rows(self, accounts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        X, y = [], []
-        for account in accounts:
-            F, i, j = self.features[account]
-            labels = self.labels[account][i, j]
-            keep = labels >= 0
-            X.append(F[keep])
-            y.append(labels[keep])
-        return np.concatenate(X), np.concatenate(y)
+    def fit(self, accounts: list[str]) -> dict[str, np.ndarray]:
+        return fit([self.parts[a] for a in accounts], self.relate)
+
+    def pairs_per_label(self) -> dict[str, int]:
+        labels = np.concatenate([self.labels[a][self.labels[a] >= 0] for a in self.accounts])
+        return {label: int((labels == n).sum()) for n, label in enumerate(PAIR_LABELS)}
 
     def key_of(self, accounts: list[str]) -> list[dict]:
         names = {self.calls[a][0].account for a in accounts}
         return [k for k in self.key if k.get("account") in names]
 
 
-def judge_from(W: np.ndarray, b: np.ndarray, thresholds: dict) -> PairJudge:
-    return PairJudge(W, b, {"thresholds": thresholds})
+def judge_from(tensors: dict[str, np.ndarray], thresholds: dict) -> PairJudge:
+    return PairJudge(tensors, {"thresholds": thresholds})
 
 
 _PROBS: dict[tuple[int, str], tuple[PairJudge, np.ndarray]] = {}
@@ -178,7 +243,7 @@ def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge],
         key = (id(judges[account]), account)
         if key not in _PROBS or _PROBS[key][0] is not judges[account]:
             _PROBS[key] = (judges[account], judges[account].probabilities(view))
-        ledger = Ledger(embed, PairJudge(judges[account].weights, judges[account].bias, {"thresholds": thresholds}))
+        ledger = Ledger(embed, judge_from(judges[account].tensors, thresholds))
         promises = ledger.resolve(view, _PROBS[key][1])
         repeated = ledger.repeats(view, view.calls[0].account or account)
         rows += [commitment_row(p) for p in promises]
@@ -199,25 +264,26 @@ def objective(commitments: dict) -> float:
 
 def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict:
     """Grid search on out-of-fold judges: outcome thresholds by accuracy + the lowest status
-    recall, then the mistake threshold by repeated-mistake F1."""
+    recall, then whether a clear "broken" overrides more confident "kept" evidence, then the
+    mistake threshold by repeated-mistake F1. The outcome probabilities are products (about
+    this promise x says kept), so the grid reaches low."""
     best = None
     base = {"pending": 0.5, "mistake": 0.55}
-    grid = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+    grid = [0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.18, 0.25, 0.35]
     for kept in grid:
         for broken in grid:
-            for restated in (0.5, 0.7, 0.9):
+            for restated in (0.1, 0.2, 0.35, 0.5):
                 thresholds = {**base, KEPT: kept, BROKEN: broken, RESTATED: restated}
                 commitments, _ = evaluate(data, accounts, judges, embed, thresholds)
                 score = objective(commitments)
                 if best is None or score > best[0] + 1e-9:
                     best = (score, thresholds)
     thresholds = best[1]
-    best_margin = None
-    for margin in (2.0, 0.15, 0.1, 0.05):  # 2.0: every promise may take the utterance
-        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, "margin": margin})
-        if best_margin is None or objective(commitments) > best_margin[0] + 1e-9:
-            best_margin = (objective(commitments), margin)
-    thresholds = {**thresholds, "margin": best_margin[1]}
+    for decides in (0.05, 0.08, 0.12, 0.18, 0.25):  # 1.0 (never) is the incumbent
+        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, "broken_decides": decides})
+        if objective(commitments) > best[0] + 1e-9:
+            best = (objective(commitments), {**thresholds, "broken_decides": decides})
+    thresholds = best[1]
     best_mistake = None
     for mistake in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         _, repeats = evaluate(data, accounts, judges, embed, {**thresholds, "mistake": mistake})
@@ -234,13 +300,13 @@ def out_of_fold(data: Dataset, accounts: list[str]) -> dict[str, PairJudge]:
     judges = {}
     for fold in folds:
         rest = [a for a in accounts if a not in fold]
-        W, b = fit(*data.training_rows(rest))
+        tensors = data.fit(rest)
         for account in fold:
-            judges[account] = judge_from(W, b, {})
+            judges[account] = judge_from(tensors, {})
     return judges
 
 
-def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict, embed) -> None:
+def save(directory: Path, judge: dict[str, np.ndarray], config: dict, embed) -> None:
     """The judge, and the descriptions it compares with, embedded as analysis embeds them."""
     from safetensors.numpy import save_file
 
@@ -250,7 +316,7 @@ def save(directory: Path, W: np.ndarray, b: np.ndarray, config: dict, embed) -> 
     texts = description_texts()
     config["descriptions"] = texts
     path = directory / f"{MODEL_NAME}.safetensors"
-    tensors = {"weights": W.astype(np.float32), "bias": b.astype(np.float32),
+    tensors = {**{name: value.astype(np.float32) for name, value in judge.items()},
                "descriptions": _embed_unique(embed, texts).astype(np.float32)}
     save_file(tensors, str(path), metadata={"format": "np"})
     config["weights_sha256"] = sha256(path)
@@ -274,15 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     embed = CachedEncoder(analyzer.scorer.featurizer.encoder).encode  # descriptions only: histories carry their vectors
     histories = analyse(args.data, analyzer, args.cache)
     key = load_key(args.data)
-    data = Dataset(histories, key, call_files(args.data), embed)
+    data = Dataset(histories, key, call_files(args.data), embed, fit_relate(analyzer, args.cache))
     dev = [a for a in data.accounts if not held_out(a)]
     test = [a for a in data.accounts if held_out(a)]
     print(f"{len(data.accounts)} accounts: {len(dev)} for development, held out: {', '.join(test)}")
 
     thresholds = choose_thresholds(data, dev, out_of_fold(data, dev), embed)
     print("thresholds (chosen on out-of-fold development accounts):", thresholds)
-    W, b = fit(*data.training_rows(dev))
-    held = evaluate(data, test, {a: judge_from(W, b, {}) for a in test}, embed, thresholds)
+    dev_judge = data.fit(dev)
+    held = evaluate(data, test, {a: judge_from(dev_judge, {}) for a in test}, embed, thresholds)
     print("held-out accounts, model trained on the development accounts:")
     print(report(*held))
     if args.dev_only:
@@ -293,29 +359,30 @@ def main(argv: list[str] | None = None) -> int:
     cv = evaluate(data, data.accounts, everyone, embed, final_thresholds)
     print("all accounts, out-of-fold (thresholds chosen on these same predictions):")
     print(report(*cv))
-    X, y = data.training_rows(data.accounts)
-    W, b = fit(X, y)
+    judge = data.fit(data.accounts)
     config = {
         "labels": list(PAIR_LABELS),
-        "features": {"blocks": ["promise*utterance", "utterance", "scalars"], "scalars": list(SCALARS),
-                     "cues": list(CUES), "dimension": int(data.views[data.accounts[0]].P.shape[1])},
+        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS),
+                     "polarity": ["utterance", "previous utterance", *POLARITY],
+                     "cues": list(CUES), "dimension": int(data.views[data.accounts[0]].P.shape[1]),
+                     "relate": f"ridge {RIDGE} on {len(map_texts())} sentences of {MAP_TEXTS.relative_to(HERE.parent)}"},
         "thresholds": final_thresholds,
         "encoder_sha256": MODEL_SHA256,
         "adapter_sha256": analyzer.scorer.adapter_sha256,  # the vectors are the heads' encoder's
         "provenance": {
             "data": str(args.data.relative_to(HERE.parent) if args.data.is_relative_to(HERE.parent) else args.data),
             "key_sha256": hashlib.sha256((args.data / "key.jsonl").read_bytes()).hexdigest(),
-            "accounts": data.accounts, "calls": len(histories), "pairs": int(len(y)),
-            "pairs_per_label": {label: int((y == n).sum()) for n, label in enumerate(PAIR_LABELS)},
+            "accounts": data.accounts, "calls": len(histories), "pairs": sum(data.pairs_per_label().values()),
+            "pairs_per_label": data.pairs_per_label(),
             "trained": dt.date.today().isoformat(), "script": "models/train_ledger.py", "seed": SEED,
-            "l2": L2, "epochs": EPOCHS,
+            "l2_attribution": L2_ATTRIBUTION, "l2_polarity": L2_POLARITY, "epochs": EPOCHS,
         },
         "metrics": {
             "held_out": {"accounts": test, "thresholds": thresholds, "commitments": held[0], "repeated_mistakes": held[1]},
             "cross_validated_all": {"folds": FOLDS, "commitments": cv[0], "repeated_mistakes": cv[1]},
         },
     }
-    save(args.out, W, b, config, embed)
+    save(args.out, judge, config, embed)
     print(f"wrote {args.out / (MODEL_NAME + '.safetensors')} in {time.time() - started:.0f} s")
     return 0
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analyzer.ledger import (
-    BROKEN, KEPT, OPEN, PAIR_LABELS, SCALARS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
+    ATTRIBUTION, BROKEN, KEPT, OPEN, POLARITY, SHOWS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
 )
 from analyzer.model import CallMeta
 from analyzer.analysis import Analyzer
@@ -43,10 +43,11 @@ class Unlinking:
     @staticmethod
     def make(embed) -> Ledger:
         d = 384
-        weights = np.zeros((2 * d + len(SCALARS), len(PAIR_LABELS)), dtype=np.float32)
-        bias = np.array([10.0] + [0.0] * (len(PAIR_LABELS) - 1), dtype=np.float32)
+        tensors = {"attribution": np.zeros(len(ATTRIBUTION)), "none": np.array([50.0]),  # always "about none"
+                   "polarity": np.zeros((2 * d + len(POLARITY), len(SHOWS))), "polarity_bias": np.zeros(len(SHOWS)),
+                   "relate": np.eye(d)}
         thresholds = {KEPT: 0.5, BROKEN: 0.5, "pending": 0.5, "restated": 0.5, "mistake": 0.99}
-        return Ledger(embed, PairJudge(weights, bias, {"thresholds": thresholds}))
+        return Ledger(embed, PairJudge(tensors, {"thresholds": thresholds}))
 
 
 SEPT_1, SEPT_15 = dt.date(2026, 9, 1), dt.date(2026, 9, 15)
