@@ -12,8 +12,9 @@ and test: sha1(scenario) % 100 < 70 train, < 85 validation (early stopping), els
 test. The evaluation sets are never trained on: `independent` (86 calls; its odd calls were
 read for error analysis, and its even calls have been reported on so often that they no
 longer count as unseen) and `unseen` (whole calls by writers who saw neither the training
-data nor its briefs; never read). `first_unseen` was such a set until candidate models were
-chosen on it (2026-12-06); it now joins the calibration calls."""
+data nor its briefs; never read). `first_unseen` and `second_unseen` were such sets until
+candidate models were chosen or compared on them (2026-12-06); they now join the
+calibration calls."""
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,7 @@ from analyzer.segment import segment_with_units
 
 INDEPENDENT = ("independent_test", "independent_dev")
 UNSEEN = "unseen"
-# Whole calls of two training writers, plus the first unseen set, that neither the adapter nor
+# Whole calls of two training writers, plus the earlier unseen sets, that neither the adapter nor
 # the heads train on: the thresholds are chosen on them, on phrasing the model never saw, as a
 # user's calls are.
 # Thresholds chosen on the validation split (the training writers' own phrasing) sat too high
@@ -273,7 +274,7 @@ def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     rows = load_rows([independent]) if independent.is_file() else []
     parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]
     parts["independent_test"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 0]
-    # the first unseen set, used up by choosing models on it, now helps choose thresholds
-    parts[CALIBRATION] += load_rows(sorted((data / "eval").glob("first_unseen_*.jsonl")))
+    # earlier unseen sets, used up by choosing models on them, now help choose thresholds
+    parts[CALIBRATION] += load_rows(sorted((data / "eval").glob("*_unseen_*.jsonl")))
     parts[UNSEEN] = load_rows(sorted((data / "eval").glob("unseen_*.jsonl")))
     return parts
