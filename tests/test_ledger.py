@@ -70,14 +70,14 @@ SECOND = history(
 
 
 @pytest.mark.parametrize("promise, status", [
-    pytest.param("ROI model", KEPT, marks=pytest.mark.xfail(  # the customer confirms use in other words
-        strict=True, reason="known weakness of the shipped judge (attribution): the 'still waiting on the security "
-                            "paperwork' line reads as broken (0.73) for the ROI model too, above 'thanks for the "
-                            "numbers' (kept 0.68)")),
-    ("SOC 2 report", BROKEN),        # the customer says it never came
+    ("ROI model", KEPT),             # the customer confirms use in other words
+    pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
+        strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
+                            "audit paperwork' to be about the loading dock (0.19) rather than the SOC 2 report (0.04), "
+                            "so the thank-you for the numbers (kept 0.07) decides")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
-        strict=True, reason="known weakness of the shipped judge: it takes the customer's 'still waiting on the "
-                            "security paperwork' as broken evidence for every promise of the call (attribution)")),
+        strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.17)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
