@@ -420,6 +420,15 @@ def _cue_tags(text: str) -> list[str]:
 JUDGE_TENSORS = ("attribution", "none", "polarity", "polarity_bias", "relate")
 
 
+@dataclass(frozen=True)
+class Judged:
+    """The judge's view of an account: both halves, and their product per PAIR_LABELS."""
+
+    about: np.ndarray          # (promises, utterances): the utterance is about the promise
+    says: np.ndarray           # (utterances, len(SHOWS)): what it says about a promise it is about
+    probabilities: np.ndarray  # (promises, utterances, len(PAIR_LABELS)); ineligible pairs UNRELATED
+
+
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     logits = logits - logits.max(axis=axis, keepdims=True)
     e = np.exp(logits)
@@ -468,16 +477,17 @@ class PairJudge:
         """(utterances, len(SHOWS)): what the utterance says about a promise it is about."""
         return softmax(view.polarity() @ self.tensors["polarity"] + self.tensors["polarity_bias"], axis=1)
 
-    def probabilities(self, view: AccountView) -> np.ndarray:
-        """(promises, utterances, PAIR_LABELS); pairs that are not eligible are UNRELATED."""
-        probs = np.zeros((len(view.promises), len(view.said), len(PAIR_LABELS)), dtype=np.float32)
-        if not view.promises or not view.said:
-            return probs
-        joint = self.about(view)[:, :, None] * self.says(view)[None, :, :]
+    def judge(self, view: AccountView) -> Judged:
+        n_p, n_s = len(view.promises), len(view.said)
+        probs = np.zeros((n_p, n_s, len(PAIR_LABELS)), dtype=np.float32)
+        if not n_p or not n_s:
+            return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SHOWS)), dtype=np.float32), probs)
+        about, says = self.about(view), self.says(view)
+        joint = about[:, :, None] * says[None, :, :]
         probs[:, :, [PAIR_LABELS.index(label) for label in SHOWS]] = joint
         probs[:, :, PAIR_LABELS.index(UNRELATED)] = 1.0 - joint.sum(axis=2)
         probs[~view.eligible()] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
-        return probs
+        return Judged(about, says, probs)
 
 
 @dataclass(frozen=True)
@@ -562,13 +572,13 @@ class Ledger:
         promises.sort(key=lambda p: (p.account, p.date or dt.date.min, p.call_id))
         return promises, repeated
 
-    def resolve(self, view: AccountView, probs: np.ndarray | None = None) -> list[Promise]:
+    def resolve(self, view: AccountView, judged: Judged | None = None) -> list[Promise]:
         """Join recaps to the promise they restate, then give each promise its evidence, status
-        and overdue flag: fresh copies, the view's promises stay unresolved. `probs`: the
-        judge's probabilities for the view, when already computed."""
+        and overdue flag: fresh copies, the view's promises stay unresolved. `judged`: the
+        judge's reading of the view, when already computed."""
         t = self.judge.thresholds
-        if probs is None:
-            probs = self.judge.probabilities(view) if view.promises else np.zeros((0, len(view.said), len(PAIR_LABELS)))
+        judged = judged or self.judge.judge(view)
+        probs = judged.probabilities
         promises = [dataclasses.replace(p, evidence=[], mentions=[]) for p in view.promises]
         said_index = {s.utterance_id: j for j, s in enumerate(view.said)}
         joined_to: dict[int, int] = {}
@@ -587,16 +597,16 @@ class Ledger:
         for i, promise in enumerate(promises):
             if i in joined_to:
                 continue
-            self._judge_one(view, i, promise, probs[i], mention_ids)
+            self._judge_one(view, i, promise, judged, mention_ids)
             kept.append(promise)
         return kept
 
-    def _judge_one(self, view: AccountView, i: int, promise: Promise, probs: np.ndarray, mention_ids: set[str]) -> None:
+    def _judge_one(self, view: AccountView, i: int, promise: Promise, judged: Judged, mention_ids: set[str]) -> None:
         t = self.judge.thresholds
         calls = view.calls
         later = np.flatnonzero(view.said_call > view.promise_call[i])
         related_p, related_s = view.related
-        shown = probs[later][:, [PAIR_LABELS.index(label) for label in OUTCOMES]]
+        shown = judged.probabilities[i][later][:, [PAIR_LABELS.index(label) for label in OUTCOMES]]
         best = shown.argmax(axis=1)  # the first of OUTCOMES on a tie
         chance = shown[np.arange(len(later)), best]
         passing = chance >= np.array([t[label] for label in OUTCOMES])[best]
@@ -609,7 +619,8 @@ class Ledger:
             sim = float(related_p[i] @ related_s[j])
             cues = said.cues
             why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
-                   f" (ledger model p={p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
+                   f" (about this promise {judged.about[i, j]:.2f} x says so {judged.says[j, SHOWS.index(outcome)]:.2f}"
+                   f" = {p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
             promise.evidence.append(Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role,
                                              said.text, outcome, round(p, 2), why))
         decisive = [e for e in promise.evidence if e.shows in (KEPT, BROKEN)]

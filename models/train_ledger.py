@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
     ATTRIBUTION, CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, POLARITY, RESTATED, SHOWS, UNRELATED,
-    AccountView, CallHistory, Ledger, PairJudge, commitment_row, _sorted_calls,
+    AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row, _sorted_calls,
 )
 from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
 
@@ -230,7 +230,7 @@ def judge_from(tensors: dict[str, np.ndarray], thresholds: dict) -> PairJudge:
     return PairJudge(tensors, {"thresholds": thresholds})
 
 
-_PROBS: dict[tuple[int, str], tuple[PairJudge, np.ndarray]] = {}
+_JUDGED: dict[tuple[int, str], tuple[PairJudge, Judged]] = {}
 
 
 def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge], embed, thresholds: dict):
@@ -241,10 +241,10 @@ def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge],
     for account in accounts:
         view = data.views[account]
         key = (id(judges[account]), account)
-        if key not in _PROBS or _PROBS[key][0] is not judges[account]:
-            _PROBS[key] = (judges[account], judges[account].probabilities(view))
+        if key not in _JUDGED or _JUDGED[key][0] is not judges[account]:
+            _JUDGED[key] = (judges[account], judges[account].judge(view))
         ledger = Ledger(embed, judge_from(judges[account].tensors, thresholds))
-        promises = ledger.resolve(view, _PROBS[key][1])
+        promises = ledger.resolve(view, _JUDGED[key][1])
         repeated = ledger.repeats(view, view.calls[0].account or account)
         rows += [commitment_row(p) for p in promises]
         flags += [{"call_id": r.call_id, "first_call_id": r.first_call_id} for r in repeated]
