@@ -73,11 +73,11 @@ SECOND = history(
     ("ROI model", KEPT),             # the customer confirms use in other words
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
-                            "audit paperwork' to be about the loading dock (0.19) rather than the SOC 2 report (0.04), "
-                            "so the thank-you for the numbers (kept 0.07) decides")),
+                            "audit paperwork' to be about the loading dock (0.15) rather than the SOC 2 report (0.04), "
+                            "so the thank-you for the numbers (kept 0.09) decides")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.17)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.15)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
@@ -138,8 +138,7 @@ NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an
 @pytest.mark.parametrize("first, second, expected", [
     pytest.param((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")], marks=pytest.mark.xfail(  # in other words
         strict=True, reason="known weakness of the shipped judge: 'bills us a second time for the trial seats' is "
-                            "0.47 close to a billing error, under the mistake threshold 0.50 chosen on the training "
-                            "accounts")),
+                            "0.44 close to a billing error, under the mistake threshold 0.45 chosen on the training accounts")),
     ((INVOICE_1,), (NAME,), []),                                      # another kind: not repeated
     ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
 ])
