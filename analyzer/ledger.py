@@ -285,9 +285,7 @@ class AccountView:
         """Promise and utterance vectors under the `relate` map, unit length."""
         if self.relate is None:
             return self.P, self.S
-        P, S = self.P @ self.relate, self.S @ self.relate
-        return (P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9),
-                S / np.maximum(np.linalg.norm(S, axis=1, keepdims=True), 1e-9))
+        return unit_rows(self.P @ self.relate), unit_rows(self.S @ self.relate)
 
     def eligible(self) -> np.ndarray:
         """(promises, utterances): later calls, or a later promise in the same call (a recap)."""
@@ -346,7 +344,7 @@ class AccountView:
             ])
         return features
 
-    @property
+    @cached_property
     def customer(self) -> np.ndarray:
         return np.array([s.role == Role.CUSTOMER.value for s in self.said], dtype=np.float32)
 
@@ -427,6 +425,11 @@ class Judged:
     about: np.ndarray          # (promises, utterances): the utterance is about the promise
     says: np.ndarray           # (utterances, len(SHOWS)): what it says about a promise it is about
     probabilities: np.ndarray  # (promises, utterances, len(PAIR_LABELS)); ineligible pairs UNRELATED
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero)."""
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:

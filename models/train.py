@@ -7,7 +7,7 @@ Data: models/data (README there; every row says where it came from), split by sc
 2. the window heads (analyzer/classifier.py) are trained on the adapted encoder's frozen
    embeddings of every utterance and its window.
 Thresholds are chosen on the calibration calls (two training writers' whole calls and the
-first unseen set, never trained on); the held-out split and the evaluation sets are only
+earlier unseen sets, never trained on); the held-out split and the evaluation sets are only
 evaluated, in fp32 and through the int8 encoder analysis runs.
 
 Outputs in models/: adapter_config.json + adapter_model.safetensors (peft), heads.safetensors

@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
     ATTRIBUTION, CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, POLARITY, RESTATED, SHOWS, UNRELATED,
-    AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row, _sorted_calls,
+    AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row, unit_rows, _sorted_calls,
 )
 from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
 
@@ -131,9 +131,8 @@ def fit_relate(analyzer, cache: Path | None = None) -> np.ndarray:
     stored = cache / f"relate-{stamp[:16]}.npy" if cache else None
     if stored and stored.is_file():
         return np.load(stored)
-    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
-    heads = unit(np.asarray(analyzer.scorer.featurizer.encoder.encode(texts), dtype=np.float64))
-    base = unit(np.asarray(Encoder().encode(texts), dtype=np.float64))
+    heads = unit_rows(np.asarray(analyzer.scorer.featurizer.encoder.encode(texts), dtype=np.float64))
+    base = unit_rows(np.asarray(Encoder().encode(texts), dtype=np.float64))
     relate = np.linalg.solve(heads.T @ heads + RIDGE * np.eye(heads.shape[1]), heads.T @ base).astype(np.float32)
     if stored:
         stored.parent.mkdir(parents=True, exist_ok=True)
