@@ -12,7 +12,10 @@ learned model (models/ledger.safetensors, trained by models/train_ledger.py) in 
 - *what* it says: kept, broken, still pending, or a restatement, from the utterance and the
   one before it ("did the summary help?" - "it did"), follow-up cue patterns
   (patterns/followup.jsonl) and how close it is to descriptions of each outcome.
-The probability that an utterance shows a promise kept is the product of the two. Meaning
+The probability that an utterance shows a promise kept is the product of the two. What
+became of the promise is then decided over all its later moments at once by a small status
+model (kept / broken / open) on the judge's products and halves: the best and combined
+chances, what the moments about it say on average, its due date. Meaning
 for *which* is compared after a linear map, fitted on sentences outside the accounts, from
 the heads' vectors back towards the base encoder's: the heads' adapter tunes the vectors for
 behaviours, which costs them the similarity that links a promise to its follow-up (the
@@ -232,6 +235,13 @@ ATTRIBUTION = (
 # what it says: the utterance's vector, the one before it in its call, and these
 POLARITY = ("cue_kept", "cue_broken", "cue_pending", "sounds_kept", "sounds_broken", "sounds_pending", "customer", "is_promise")
 SHOWS = (KEPT, BROKEN, PENDING, RESTATED)
+# what became of a promise, read from everything the judge made of the account's later utterances
+STATUSES = (KEPT, BROKEN, OPEN)
+STATUS_FEATURES = (
+    "kept_best", "broken_best", "pending_best", "kept_any", "broken_any", "about_best", "about_total",
+    "says_kept", "says_broken", "says_pending", "closest_says_kept", "closest_says_broken", "due_passed", "specific",
+)
+LOGGED = 7  # the first seven are probabilities; their logs are inputs too
 
 
 @dataclass
@@ -415,7 +425,35 @@ def _cue_tags(text: str) -> list[str]:
     return [tag for tag in CUES if tag in tags]
 
 
-JUDGE_TENSORS = ("attribution", "none", "polarity", "polarity_bias", "relate")
+JUDGE_TENSORS = ("attribution", "none", "polarity", "polarity_bias", "relate",
+                 "status", "status_bias", "status_mean", "status_scale")
+
+
+def status_inputs(view: AccountView, judged: "Judged") -> np.ndarray:
+    """(promises, len(STATUS_FEATURES) + LOGGED): per promise, over the later calls' utterances,
+    the best and the combined chance that one shows it kept / broken / pending, how strongly
+    any is about it, what the utterances about it say on average (weighted by how much they
+    are about it) and what the closest one says, whether its due date passed before a later
+    call, whether it was specific; then the logs of the seven probabilities. Zero for a
+    promise with no later utterance."""
+    columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
+    dates = [h.date for h in view.calls]
+    rows = np.zeros((len(view.promises), len(STATUS_FEATURES)), dtype=np.float64)
+    for i, promise in enumerate(view.promises):
+        later = np.flatnonzero(view.said_call > view.promise_call[i])
+        if not len(later):
+            continue
+        shown = judged.probabilities[i][later][:, columns].astype(np.float64)
+        about = judged.about[i][later].astype(np.float64)
+        says = judged.says[later].astype(np.float64)
+        weights = about / max(about.sum(), 1e-6)
+        average = weights @ says
+        closest = says[int(about.argmax())]
+        any_of = 1.0 - np.prod(1.0 - np.clip(shown[:, :2], 0.0, 0.999), axis=0)
+        passed = bool(promise.due and any(d and d > promise.due for d in dates[view.promise_call[i] + 1:]))
+        rows[i] = [*shown.max(axis=0), *any_of, about.max(), about.sum(), *average[:3], *closest[:2],
+                   float(passed), float(promise.specific)]
+    return np.concatenate([rows, np.log(np.clip(rows[:, :LOGGED], 1e-4, None))], axis=1).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -425,6 +463,7 @@ class Judged:
     about: np.ndarray          # (promises, utterances): the utterance is about the promise
     says: np.ndarray           # (utterances, len(SHOWS)): what it says about a promise it is about
     probabilities: np.ndarray  # (promises, utterances, len(PAIR_LABELS)); ineligible pairs UNRELATED
+    status: np.ndarray         # (promises, len(STATUSES)): what became of each promise
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -442,7 +481,10 @@ class PairJudge:
     """P(the utterance shows this promise `o`) = P(it is about this promise) x P(it says `o`):
     *which* is a softmax over the account's eligible promises and "none" of a linear score
     of the ATTRIBUTION features; *what* a softmax regression over SHOWS on the POLARITY
-    inputs. The relate map turns the heads' vectors into the space *which* compares in."""
+    inputs. The relate map turns the heads' vectors into the space *which* compares in.
+    A promise's status is a softmax regression over STATUSES on status_inputs(): it weighs
+    all the evidence at once, where a single most confident line misled (a thank-you about
+    another promise, or a complaint about this one that the judge attributed weakly)."""
 
     def __init__(self, tensors: dict[str, np.ndarray], config: dict,
                  descriptions: dict[str, np.ndarray] | None = None) -> None:
@@ -483,14 +525,25 @@ class PairJudge:
     def judge(self, view: AccountView) -> Judged:
         n_p, n_s = len(view.promises), len(view.said)
         probs = np.zeros((n_p, n_s, len(PAIR_LABELS)), dtype=np.float32)
+        unknown = np.tile(np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)], (n_p, 1))
         if not n_p or not n_s:
-            return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SHOWS)), dtype=np.float32), probs)
+            return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SHOWS)), dtype=np.float32), probs, unknown)
         about, says = self.about(view), self.says(view)
         joint = about[:, :, None] * says[None, :, :]
         probs[:, :, [PAIR_LABELS.index(label) for label in SHOWS]] = joint
         probs[:, :, PAIR_LABELS.index(UNRELATED)] = 1.0 - joint.sum(axis=2)
         probs[~view.eligible()] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
-        return Judged(about, says, probs)
+        judged = Judged(about, says, probs, unknown)
+        return dataclasses.replace(judged, status=self.status(view, judged))
+
+    def status(self, view: AccountView, judged: Judged) -> np.ndarray:
+        """(promises, len(STATUSES)); a promise with no later call is open."""
+        t = self.tensors
+        inputs = (status_inputs(view, judged) - t["status_mean"]) / t["status_scale"]
+        status = softmax(inputs @ t["status"] + t["status_bias"], axis=1)
+        judged_later = np.array([(view.said_call > c).any() for c in view.promise_call], dtype=bool)
+        status[~judged_later] = np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)]
+        return status.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -605,38 +658,46 @@ class Ledger:
         return kept
 
     def _judge_one(self, view: AccountView, i: int, promise: Promise, judged: Judged, mention_ids: set[str]) -> None:
+        """List the later moments the judge finds to show something about promise i, set its
+        status from the status model and cite the moment that shows it best."""
         t = self.judge.thresholds
-        calls = view.calls
-        later = np.flatnonzero(view.said_call > view.promise_call[i])
-        related_p, related_s = view.related
-        shown = judged.probabilities[i][later][:, [PAIR_LABELS.index(label) for label in OUTCOMES]]
+        later = np.array([j for j in np.flatnonzero(view.said_call > view.promise_call[i])
+                          if view.said[j].utterance_id not in mention_ids], dtype=int)
+        columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
+        shown = judged.probabilities[i][later][:, columns] if len(later) else np.zeros((0, len(OUTCOMES)))
         best = shown.argmax(axis=1)  # the first of OUTCOMES on a tie
         chance = shown[np.arange(len(later)), best]
         passing = chance >= np.array([t[label] for label in OUTCOMES])[best]
-        for j, k, p in zip(later[passing], best[passing], chance[passing].tolist()):
-            said = view.said[j]
-            if said.utterance_id in mention_ids:
-                continue
-            outcome = OUTCOMES[k]
-            call = calls[view.said_call[j]]
-            sim = float(related_p[i] @ related_s[j])
-            cues = said.cues
-            why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
-                   f" (about this promise {judged.about[i, j]:.2f} x says so {judged.says[j, SHOWS.index(outcome)]:.2f}"
-                   f" = {p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
-            promise.evidence.append(Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role,
-                                             said.text, outcome, round(p, 2), why))
-        decisive = [e for e in promise.evidence if e.shows in (KEPT, BROKEN)]
-        if decisive:
-            # a clear report that it never came outweighs a thank-you that may be about another promise
-            clear = [e for e in decisive if e.shows == BROKEN and e.confidence >= t.get("broken_decides", 1.0)]
-            best = max(clear or decisive, key=lambda e: e.confidence)
-            promise.status = best.shows
-            promise.evidence_call_id, promise.evidence_date = best.call_id, best.date
-            promise.evidence_excerpt = f"{best.speaker}: {best.text}"
-            promise.evidence_explanation = best.explanation
-        later_dates = [h.date for h in calls[view.promise_call[i] + 1:] if h.date]
+        promise.evidence = [self._evidence(view, judged, i, j, OUTCOMES[k], p)
+                            for j, k, p in zip(later[passing], best[passing], chance[passing].tolist())]
+        status = judged.status[i]
+        promise.status = STATUSES[int(status.argmax())]
+        if promise.status != OPEN and len(later):
+            cited = [e for e in promise.evidence if e.shows == promise.status]
+            if not cited:  # the status model weighed moments that are each below the listing threshold
+                column = OUTCOMES.index(promise.status)
+                j = int(later[shown[:, column].argmax()])
+                cited = [self._evidence(view, judged, i, j, promise.status, float(shown[:, column].max()))]
+                order = {s.utterance_id: n for n, s in enumerate(view.said)}
+                promise.evidence = sorted(promise.evidence + cited, key=lambda e: order[e.utterance_id])
+            decisive = max(cited, key=lambda e: e.confidence)
+            promise.evidence_call_id, promise.evidence_date = decisive.call_id, decisive.date
+            promise.evidence_excerpt = f"{decisive.speaker}: {decisive.text}"
+            verdict = ", ".join(f"{label} {p:.2f}" for label, p in zip(STATUSES, status.tolist()))
+            promise.evidence_explanation = f"{decisive.explanation}; over all later moments: {verdict}"
+        later_dates = [h.date for h in view.calls[view.promise_call[i] + 1:] if h.date]
         promise.overdue = bool(promise.status != KEPT and promise.due and any(d > promise.due for d in later_dates))
+
+    def _evidence(self, view: AccountView, judged: Judged, i: int, j: int, outcome: str, p: float) -> Evidence:
+        said = view.said[j]
+        call = view.calls[view.said_call[j]]
+        related_p, related_s = view.related
+        sim = float(related_p[i] @ related_s[j])
+        cues = said.cues
+        why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
+               f" (about this promise {judged.about[i, j]:.2f} x says so {judged.says[j, SHOWS.index(outcome)]:.2f}"
+               f" = {p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
+        return Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role, said.text, outcome, round(p, 2), why)
 
     def repeats(self, view: AccountView, account: str) -> list[RepeatedMistake]:
         """Customer moments close in meaning to a mistake kind; a kind an earlier call of the

@@ -11,11 +11,16 @@ found but the key does not list, give no pairs. The relate map (heads' vectors -
 encoder's) is fitted by ridge regression on the sentences of the labelled calls
 (models/data/calls), never on the accounts.
 
+A promise's status (kept / broken / open) comes from a status model over what the judge made
+of every later utterance (ledger.status_inputs); it is trained on out-of-fold judges'
+outputs, so it learns how far a judge's probabilities hold on accounts it never saw.
+
 Protocol, by account (never by pair): accounts whose sha1 starts with 0-3 are held out.
 On the others, 5-fold cross-validation gives out-of-fold probabilities on which the
-thresholds are chosen; a model trained on all of them is then scored once on the held-out
-accounts (the honest number). The shipped model is trained on every account with
-thresholds chosen on out-of-fold probabilities over all of them.
+thresholds are chosen (each fold's status model fitted on the other folds' out-of-fold
+outputs); a model trained on all of them is then scored once on the held-out accounts (the
+honest number). The shipped model is trained on every account with thresholds chosen on
+out-of-fold probabilities over all of them.
 
 Outputs: models/ledger.safetensors + models/ledger.json (labels, features, thresholds,
 provenance, metrics)."""
@@ -36,8 +41,9 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
-    ATTRIBUTION, CUES, KEPT, BROKEN, MODEL_NAME, PAIR_LABELS, POLARITY, RESTATED, SHOWS, UNRELATED,
-    AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row, unit_rows, _sorted_calls,
+    ATTRIBUTION, CUES, LOGGED, MODEL_NAME, OUTCOMES, PAIR_LABELS, POLARITY, RESTATED, SHOWS, STATUS_FEATURES,
+    STATUSES, UNRELATED, AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row, status_inputs, unit_rows,
+    _sorted_calls,
 )
 from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
 
@@ -47,6 +53,7 @@ SEED = 13
 FOLDS = 5
 L2_ATTRIBUTION = 1e-3
 L2_POLARITY = 1e-2
+L2_STATUS = 1e-2
 RIDGE = 1.0
 EPOCHS = 300
 
@@ -190,6 +197,37 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], rela
             "polarity": polarity.detach().numpy(), "polarity_bias": polarity_bias.detach().numpy(), "relate": relate}
 
 
+def undecided(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`tensors` with a status model that knows nothing yet: what the status model is trained on
+    is the judge's pair probabilities, which do not depend on it."""
+    n = len(STATUS_FEATURES) + LOGGED
+    return {**tensors, "status": np.zeros((n, len(STATUSES)), dtype=np.float32),
+            "status_bias": np.zeros(len(STATUSES), dtype=np.float32),
+            "status_mean": np.zeros(n, dtype=np.float32), "status_scale": np.ones(n, dtype=np.float32)}
+
+
+def fit_status(inputs: np.ndarray, statuses: np.ndarray, epochs: int = 500) -> dict[str, np.ndarray]:
+    """Softmax regression from status_inputs (standardised) to the key's status, L2 on the
+    weights. Trained on out-of-fold judges' outputs, so it learns how far to trust a judge
+    on accounts that judge never saw."""
+    import torch
+
+    torch.manual_seed(SEED)
+    mean, scale = inputs.mean(axis=0), inputs.std(axis=0) + 1e-6
+    x = torch.tensor((inputs - mean) / scale, dtype=torch.float32)
+    y = torch.tensor(statuses)
+    weights = torch.zeros(inputs.shape[1], len(STATUSES), requires_grad=True)
+    bias = torch.zeros(len(STATUSES), requires_grad=True)
+    optimiser = torch.optim.Adam([weights, bias], lr=0.05)
+    for _ in range(epochs):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ weights + bias, y) + L2_STATUS * (weights ** 2).sum()
+        loss.backward()
+        optimiser.step()
+    return {"status": weights.detach().numpy(), "status_bias": bias.detach().numpy(),
+            "status_mean": mean.astype(np.float32), "status_scale": scale.astype(np.float32)}
+
+
 class Dataset:
     """The analysed accounts, embedded once, with labelled pairs."""
 
@@ -214,7 +252,26 @@ class Dataset:
         self.accounts = sorted(self.views)
 
     def fit(self, accounts: list[str]) -> dict[str, np.ndarray]:
-        return fit([self.parts[a] for a in accounts], self.relate)
+        """The pair judge on `accounts`, with an undecided status model."""
+        return undecided(fit([self.parts[a] for a in accounts], self.relate))
+
+    def status_examples(self, judges: dict[str, PairJudge], accounts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(status_inputs, key status index) of every promise of `accounts` that the key lists
+        and a later call can show, each account read by judges[account]."""
+        inputs, statuses = [], []
+        for account in accounts:
+            view = self.views[account]
+            features = status_inputs(view, judges[account].judge(view))
+            _, matched = label_view(view, self.key, self.file_of)
+            for i, k in sorted(matched.items()):
+                if (view.said_call > view.promise_call[i]).any():
+                    inputs.append(features[i])
+                    statuses.append(STATUSES.index(k["status"]))
+        return np.stack(inputs), np.array(statuses)
+
+    def fit_judge(self, accounts: list[str]) -> dict[str, np.ndarray]:
+        """The pair judge on `accounts`, and the status model on its out-of-fold outputs there."""
+        return {**self.fit(accounts), **fit_status(*self.status_examples(out_of_fold(self, accounts), accounts))}
 
     def pairs_per_label(self) -> dict[str, int]:
         labels = np.concatenate([self.labels[a][self.labels[a] >= 0] for a in self.accounts])
@@ -261,28 +318,44 @@ def objective(commitments: dict) -> float:
     return commitments["accuracy"] + min(recalls)
 
 
+def choose_listing(data: Dataset, accounts: list[str], judges) -> dict[str, float]:
+    """Per outcome, the pair probability from which a moment is listed as evidence: the best
+    F1 against the key's evidence lines over `accounts`' later-call pairs."""
+    columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
+    predicted, truth = [], []
+    for account in accounts:
+        view, labels = data.views[account], data.labels[account]
+        probs = judges[account].judge(view).probabilities
+        later = (view.said_call[None, :] > view.promise_call[:, None]) & (labels >= 0)
+        shown = probs[later][:, columns]
+        predicted.append(np.stack([shown.argmax(axis=1), shown.max(axis=1)], axis=1))
+        truth.append(labels[later])
+    predicted, truth = np.concatenate(predicted), np.concatenate(truth)
+    chosen = {}
+    for k, label in enumerate(OUTCOMES):
+        actual = truth == PAIR_LABELS.index(label)
+        best = (-1.0, 0.5)
+        for threshold in (0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5):
+            listed = (predicted[:, 0] == k) & (predicted[:, 1] >= threshold)
+            hits = (listed & actual).sum()
+            f1 = 2 * hits / max(1, listed.sum() + actual.sum())
+            if f1 > best[0] + 1e-9:
+                best = (f1, threshold)
+        chosen[label] = best[1]
+    return chosen
+
+
 def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict:
-    """Grid search on out-of-fold judges: outcome thresholds by accuracy + the lowest status
-    recall, then whether a clear "broken" overrides more confident "kept" evidence, then the
-    mistake threshold by repeated-mistake F1. The outcome probabilities are products (about
-    this promise x says kept), so the grid reaches low."""
+    """On out-of-fold judges: the listing thresholds (choose_listing), then the restatement
+    threshold by accuracy + the lowest status recall, then the mistake threshold by
+    repeated-mistake F1."""
+    thresholds = {"mistake": 0.55, **choose_listing(data, accounts, judges)}
     best = None
-    base = {"pending": 0.5, "mistake": 0.55}
-    grid = [0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.18, 0.25, 0.35]
-    for kept in grid:
-        for broken in grid:
-            for restated in (0.1, 0.2, 0.35, 0.5):
-                thresholds = {**base, KEPT: kept, BROKEN: broken, RESTATED: restated}
-                commitments, _ = evaluate(data, accounts, judges, embed, thresholds)
-                score = objective(commitments)
-                if best is None or score > best[0] + 1e-9:
-                    best = (score, thresholds)
-    thresholds = best[1]
-    for decides in (0.05, 0.08, 0.12, 0.18, 0.25):  # 1.0 (never) is the incumbent
-        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, "broken_decides": decides})
-        if objective(commitments) > best[0] + 1e-9:
-            best = (objective(commitments), {**thresholds, "broken_decides": decides})
-    thresholds = best[1]
+    for restated in (0.1, 0.2, 0.35, 0.5):
+        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, RESTATED: restated})
+        if best is None or objective(commitments) > best[0] + 1e-9:
+            best = (objective(commitments), restated)
+    thresholds[RESTATED] = best[1]
     best_mistake = None
     for mistake in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         _, repeats = evaluate(data, accounts, judges, embed, {**thresholds, "mistake": mistake})
@@ -293,13 +366,14 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
     return {**thresholds, "mistake": best_mistake[1]}
 
 
-def out_of_fold(data: Dataset, accounts: list[str]) -> dict[str, PairJudge]:
-    """A judge per account, trained on the other folds' accounts."""
+def out_of_fold(data: Dataset, accounts: list[str], status: bool = False) -> dict[str, PairJudge]:
+    """A judge per account, trained on the other folds' accounts; with `status`, each with a
+    status model too (fitted on the other folds' out-of-fold outputs), else undecided."""
     folds = [accounts[n::FOLDS] for n in range(FOLDS)]
     judges = {}
     for fold in folds:
         rest = [a for a in accounts if a not in fold]
-        tensors = data.fit(rest)
+        tensors = data.fit_judge(rest) if status else data.fit(rest)
         for account in fold:
             judges[account] = judge_from(tensors, {})
     return judges
@@ -344,24 +418,25 @@ def main(argv: list[str] | None = None) -> int:
     test = [a for a in data.accounts if held_out(a)]
     print(f"{len(data.accounts)} accounts: {len(dev)} for development, held out: {', '.join(test)}")
 
-    thresholds = choose_thresholds(data, dev, out_of_fold(data, dev), embed)
+    thresholds = choose_thresholds(data, dev, out_of_fold(data, dev, status=True), embed)
     print("thresholds (chosen on out-of-fold development accounts):", thresholds)
-    dev_judge = data.fit(dev)
+    dev_judge = data.fit_judge(dev)
     held = evaluate(data, test, {a: judge_from(dev_judge, {}) for a in test}, embed, thresholds)
     print("held-out accounts, model trained on the development accounts:")
     print(report(*held))
     if args.dev_only:
         return 0
 
-    everyone = out_of_fold(data, data.accounts)
+    everyone = out_of_fold(data, data.accounts, status=True)
     final_thresholds = choose_thresholds(data, data.accounts, everyone, embed)
     cv = evaluate(data, data.accounts, everyone, embed, final_thresholds)
     print("all accounts, out-of-fold (thresholds chosen on these same predictions):")
     print(report(*cv))
-    judge = data.fit(data.accounts)
+    judge = data.fit_judge(data.accounts)
     config = {
         "labels": list(PAIR_LABELS),
-        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS),
+        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS), "statuses": list(STATUSES),
+                     "status": [*STATUS_FEATURES, *(f"log {name}" for name in STATUS_FEATURES[:LOGGED])],
                      "polarity": ["utterance", "previous utterance", *POLARITY],
                      "cues": list(CUES), "dimension": int(data.views[data.accounts[0]].P.shape[1]),
                      "relate": f"ridge {RIDGE} on {len(map_texts())} sentences of {MAP_TEXTS.relative_to(HERE.parent)}"},
@@ -374,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
             "accounts": data.accounts, "calls": len(histories), "pairs": sum(data.pairs_per_label().values()),
             "pairs_per_label": data.pairs_per_label(),
             "trained": dt.date.today().isoformat(), "script": "models/train_ledger.py", "seed": SEED,
-            "l2_attribution": L2_ATTRIBUTION, "l2_polarity": L2_POLARITY, "epochs": EPOCHS,
+            "l2_attribution": L2_ATTRIBUTION, "l2_polarity": L2_POLARITY, "l2_status": L2_STATUS, "epochs": EPOCHS,
         },
         "metrics": {
             "held_out": {"accounts": test, "thresholds": thresholds, "commitments": held[0], "repeated_mistakes": held[1]},

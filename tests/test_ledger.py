@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analyzer.ledger import (
-    ATTRIBUTION, BROKEN, KEPT, OPEN, POLARITY, SHOWS, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
+    ATTRIBUTION, BROKEN, KEPT, LOGGED, OPEN, POLARITY, SHOWS, STATUS_FEATURES, STATUSES, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
 )
 from analyzer.model import CallMeta
 from analyzer.analysis import Analyzer
@@ -45,7 +45,9 @@ class Unlinking:
         d = 384
         tensors = {"attribution": np.zeros(len(ATTRIBUTION)), "none": np.array([50.0]),  # always "about none"
                    "polarity": np.zeros((2 * d + len(POLARITY), len(SHOWS))), "polarity_bias": np.zeros(len(SHOWS)),
-                   "relate": np.eye(d)}
+                   "relate": np.eye(d), "status": np.zeros((len(STATUS_FEATURES) + LOGGED, len(STATUSES))),
+                   "status_bias": np.array([0.0, 0.0, 50.0]),  # always open
+                   "status_mean": np.zeros(len(STATUS_FEATURES) + LOGGED), "status_scale": np.ones(len(STATUS_FEATURES) + LOGGED)}
         thresholds = {KEPT: 0.5, BROKEN: 0.5, "pending": 0.5, "restated": 0.5, "mistake": 0.99}
         return Ledger(embed, PairJudge(tensors, {"thresholds": thresholds}))
 
@@ -73,11 +75,11 @@ SECOND = history(
     ("ROI model", KEPT),             # the customer confirms use in other words
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
-                            "audit paperwork' to be about the loading dock (0.15) rather than the SOC 2 report (0.04), "
-                            "so the thank-you for the numbers (kept 0.09) decides")),
+                            "audit paperwork' to be about the loading dock (0.20) rather than the SOC 2 report (0.05), "
+                            "so the status model reads the thank-you for the numbers (about it 0.07) as kept (0.68)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.15)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.97)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
@@ -136,9 +138,7 @@ NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an
 
 
 @pytest.mark.parametrize("first, second, expected", [
-    pytest.param((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")], marks=pytest.mark.xfail(  # in other words
-        strict=True, reason="known weakness of the shipped judge: 'bills us a second time for the trial seats' is "
-                            "0.44 close to a billing error, under the mistake threshold 0.45 chosen on the training accounts")),
+    ((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")]),   # in other words
     ((INVOICE_1,), (NAME,), []),                                      # another kind: not repeated
     ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
 ])
