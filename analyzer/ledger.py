@@ -10,7 +10,7 @@ learned model (models/ledger.safetensors, trained by models/train_ledger.py) in 
   other promises, in its call and overall), shared words, who speaks, dates. The promises
   compete for the utterance, so one complaint is not evidence for every promise of a call;
 - *what* it says: kept, broken, still pending, or a restatement, from the utterance and the
-  one before it ("did the summary help?" - "it did"), follow-up cue patterns
+  ones before and after it ("did the summary help?" - "it did"), follow-up cue patterns
   (patterns/followup.jsonl) and how close it is to descriptions of each outcome.
 The probability that an utterance shows a promise kept is the product of the two. What
 became of the promise is then decided over all its later moments at once by a small status
@@ -232,7 +232,7 @@ ATTRIBUTION = (
     "similarity", "contrast", "best_in_call", "gap_to_call_best", "word_overlap", "window_similarity",
     "next_call", "same_call", "customer", "mentions_time", "due_passed",
 )
-# what it says: the utterance's vector, the one before it in its call, and these
+# what it says: the utterance's vector, the ones before and after it in its call, and these
 POLARITY = ("cue_kept", "cue_broken", "cue_pending", "sounds_kept", "sounds_broken", "sounds_pending", "customer", "is_promise")
 SHOWS = (KEPT, BROKEN, PENDING, RESTATED)
 # what became of a promise, read from everything the judge made of the account's later utterances
@@ -359,13 +359,15 @@ class AccountView:
         return np.array([s.role == Role.CUSTOMER.value for s in self.said], dtype=np.float32)
 
     def polarity(self) -> np.ndarray:
-        """(utterances, 2 * d + len(POLARITY)): the utterance's vector, the previous one of its
-        call (zero at a call's start), cues and outcome similarities, speaker, is a promise."""
-        previous = np.zeros_like(self.S)
+        """(utterances, 3 * d + len(POLARITY)): the utterance's vector, the previous and the
+        next one of its call (zero at a call's ends: "did it arrive?" - "no, still waiting"),
+        cues and outcome similarities, speaker, is a promise."""
+        previous, following = np.zeros_like(self.S), np.zeros_like(self.S)
         same_before = np.r_[False, self.said_call[1:] == self.said_call[:-1]]
         previous[1:][same_before[1:]] = self.S[:-1][same_before[1:]]
+        following[:-1][same_before[1:]] = self.S[1:][same_before[1:]]
         cues = np.array([[float(tag in s.cues) for tag in CUES] for s in self.said], dtype=np.float32).reshape(len(self.said), 3)
-        return np.concatenate([self.S, previous, cues, self.sounds, self.customer[:, None], self.said_promise[:, None]],
+        return np.concatenate([self.S, previous, following, cues, self.sounds, self.customer[:, None], self.said_promise[:, None]],
                               axis=1).astype(np.float32)
 
 

@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         "labels": list(PAIR_LABELS),
         "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS), "statuses": list(STATUSES),
                      "status": [*STATUS_FEATURES, *(f"log {name}" for name in STATUS_FEATURES[:LOGGED])],
-                     "polarity": ["utterance", "previous utterance", *POLARITY],
+                     "polarity": ["utterance", "previous utterance", "next utterance", *POLARITY],
                      "cues": list(CUES), "dimension": int(data.views[data.accounts[0]].P.shape[1]),
                      "relate": f"ridge {RIDGE} on {len(map_texts())} sentences of {MAP_TEXTS.relative_to(HERE.parent)}"},
         "thresholds": final_thresholds,

@@ -44,7 +44,7 @@ class Unlinking:
     def make(embed) -> Ledger:
         d = 384
         tensors = {"attribution": np.zeros(len(ATTRIBUTION)), "none": np.array([50.0]),  # always "about none"
-                   "polarity": np.zeros((2 * d + len(POLARITY), len(SHOWS))), "polarity_bias": np.zeros(len(SHOWS)),
+                   "polarity": np.zeros((3 * d + len(POLARITY), len(SHOWS))), "polarity_bias": np.zeros(len(SHOWS)),
                    "relate": np.eye(d), "status": np.zeros((len(STATUS_FEATURES) + LOGGED, len(STATUSES))),
                    "status_bias": np.array([0.0, 0.0, 50.0]),  # always open
                    "status_mean": np.zeros(len(STATUS_FEATURES) + LOGGED), "status_scale": np.ones(len(STATUS_FEATURES) + LOGGED)}
@@ -76,10 +76,10 @@ SECOND = history(
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
                             "audit paperwork' to be about the loading dock (0.20) rather than the SOC 2 report (0.05), "
-                            "so the status model reads the thank-you for the numbers (about it 0.07) as kept (0.68)")),
+                            "so the status model reads the thank-you for the numbers (about it 0.07) as kept (0.63)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.97)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.98)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
