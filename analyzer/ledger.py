@@ -297,6 +297,7 @@ class AccountView:
             return self.P, self.S
         return unit_rows(self.P @ self.relate), unit_rows(self.S @ self.relate)
 
+    @cached_property
     def eligible(self) -> np.ndarray:
         """(promises, utterances): later calls, or a later promise in the same call (a recap)."""
         pc, sc = self.promise_call[:, None], self.said_call[None, :]
@@ -308,7 +309,7 @@ class AccountView:
         n_p, n_s = len(self.promises), len(self.said)
         P, S = self.related
         sim = P @ S.T
-        eligible = self.eligible()
+        eligible = self.eligible
         masked = np.where(eligible, sim, -1.0)
         # how much more this utterance is about this promise than about the others made before it
         contrast = np.zeros_like(sim)
@@ -353,6 +354,11 @@ class AccountView:
                 customer, mentions_time, due_passed,
             ])
         return features
+
+    def due_passed(self, i: int) -> bool:
+        """Promise i's due date passed before a later call of the account."""
+        due = self.promises[i].due
+        return bool(due and any(h.date and h.date > due for h in self.calls[self.promise_call[i] + 1:]))
 
     @cached_property
     def customer(self) -> np.ndarray:
@@ -439,7 +445,6 @@ def status_inputs(view: AccountView, judged: "Judged") -> np.ndarray:
     call, whether it was specific; then the logs of the seven probabilities. Zero for a
     promise with no later utterance."""
     columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
-    dates = [h.date for h in view.calls]
     rows = np.zeros((len(view.promises), len(STATUS_FEATURES)), dtype=np.float64)
     for i, promise in enumerate(view.promises):
         later = np.flatnonzero(view.said_call > view.promise_call[i])
@@ -452,9 +457,8 @@ def status_inputs(view: AccountView, judged: "Judged") -> np.ndarray:
         average = weights @ says
         closest = says[int(about.argmax())]
         any_of = 1.0 - np.prod(1.0 - np.clip(shown[:, :2], 0.0, 0.999), axis=0)
-        passed = bool(promise.due and any(d and d > promise.due for d in dates[view.promise_call[i] + 1:]))
         rows[i] = [*shown.max(axis=0), *any_of, about.max(), about.sum(), *average[:3], *closest[:2],
-                   float(passed), float(promise.specific)]
+                   float(view.due_passed(i)), float(promise.specific)]
     return np.concatenate([rows, np.log(np.clip(rows[:, :LOGGED], 1e-4, None))], axis=1).astype(np.float32)
 
 
@@ -515,7 +519,7 @@ class PairJudge:
 
     def about(self, view: AccountView) -> np.ndarray:
         """(promises, utterances): the probability that the utterance is about the promise."""
-        eligible = view.eligible()
+        eligible = view.eligible
         scores = np.where(eligible, view.attribution() @ self.tensors["attribution"], -np.inf)
         none = np.full((1, len(view.said)), float(self.tensors["none"][0]), dtype=np.float32)
         return softmax(np.concatenate([scores, none]), axis=0)[:-1]
@@ -534,7 +538,7 @@ class PairJudge:
         joint = about[:, :, None] * says[None, :, :]
         probs[:, :, [PAIR_LABELS.index(label) for label in SHOWS]] = joint
         probs[:, :, PAIR_LABELS.index(UNRELATED)] = 1.0 - joint.sum(axis=2)
-        probs[~view.eligible()] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
+        probs[~view.eligible] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
         judged = Judged(about, says, probs, unknown)
         return dataclasses.replace(judged, status=self.status(view, judged))
 
@@ -687,8 +691,7 @@ class Ledger:
             promise.evidence_excerpt = f"{decisive.speaker}: {decisive.text}"
             verdict = ", ".join(f"{label} {p:.2f}" for label, p in zip(STATUSES, status.tolist()))
             promise.evidence_explanation = f"{decisive.explanation}; over all later moments: {verdict}"
-        later_dates = [h.date for h in view.calls[view.promise_call[i] + 1:] if h.date]
-        promise.overdue = bool(promise.status != KEPT and promise.due and any(d > promise.due for d in later_dates))
+        promise.overdue = promise.status != KEPT and view.due_passed(i)
 
     def _evidence(self, view: AccountView, judged: Judged, i: int, j: int, outcome: str, p: float) -> Evidence:
         said = view.said[j]

@@ -102,7 +102,7 @@ def label_view(view: AccountView, key: list[dict], file_of: dict[str, str]) -> t
                     if file_of.get(r["call_id"]) == k["file"]), default=(0.0, -1))
         if best[0] >= 0.6 and best[1] not in matched:
             matched[best[1]] = k
-    eligible = view.eligible()
+    eligible = view.eligible
     for i, k in matched.items():
         for j in np.flatnonzero(eligible[i]):
             said = view.said[j]
@@ -238,6 +238,7 @@ class Dataset:
         self.accounts = sorted(_sorted_calls(histories))
         self.views: dict[str, AccountView] = {}
         self.labels: dict[str, np.ndarray] = {}
+        self.matched: dict[str, dict[int, dict]] = {}  # promise index -> its key commitment
         self.relate = relate
         self.parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self.calls = _sorted_calls(histories)
@@ -247,8 +248,8 @@ class Dataset:
                 continue
             view = AccountView.build(calls, embed, relate)
             self.views[account] = view
-            self.labels[account], _ = label_view(view, key, file_of)
-            self.parts[account] = (view.attribution(), view.eligible(), view.polarity(), self.labels[account])
+            self.labels[account], self.matched[account] = label_view(view, key, file_of)
+            self.parts[account] = (view.attribution(), view.eligible, view.polarity(), self.labels[account])
         self.accounts = sorted(self.views)
 
     def fit(self, accounts: list[str]) -> dict[str, np.ndarray]:
@@ -261,9 +262,8 @@ class Dataset:
         inputs, statuses = [], []
         for account in accounts:
             view = self.views[account]
-            features = status_inputs(view, judges[account].judge(view))
-            _, matched = label_view(view, self.key, self.file_of)
-            for i, k in sorted(matched.items()):
+            features = status_inputs(view, judged(judges[account], self, account))
+            for i, k in sorted(self.matched[account].items()):
                 if (view.said_call > view.promise_call[i]).any():
                     inputs.append(features[i])
                     statuses.append(STATUSES.index(k["status"]))
@@ -289,18 +289,22 @@ def judge_from(tensors: dict[str, np.ndarray], thresholds: dict) -> PairJudge:
 _JUDGED: dict[tuple[int, str], tuple[PairJudge, Judged]] = {}
 
 
+def judged(judge: PairJudge, data: Dataset, account: str) -> Judged:
+    """`judge`'s reading of an account, computed once per judge and account."""
+    key = (id(judge), account)
+    if key not in _JUDGED or _JUDGED[key][0] is not judge:
+        _JUDGED[key] = (judge, judge.judge(data.views[account]))
+    return _JUDGED[key][1]
+
+
 def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge], embed, thresholds: dict):
     """The ledger over `accounts`, each judged by judges[account] with `thresholds`; the
-    commitments.csv rows and repeated-mistake flags it produces. Probabilities are computed
-    once per judge and account."""
+    commitments.csv rows and repeated-mistake flags it produces."""
     rows, flags = [], []
     for account in accounts:
         view = data.views[account]
-        key = (id(judges[account]), account)
-        if key not in _JUDGED or _JUDGED[key][0] is not judges[account]:
-            _JUDGED[key] = (judges[account], judges[account].judge(view))
         ledger = Ledger(embed, judge_from(judges[account].tensors, thresholds))
-        promises = ledger.resolve(view, _JUDGED[key][1])
+        promises = ledger.resolve(view, judged(judges[account], data, account))
         repeated = ledger.repeats(view, view.calls[0].account or account)
         rows += [commitment_row(p) for p in promises]
         flags += [{"call_id": r.call_id, "first_call_id": r.first_call_id} for r in repeated]
@@ -325,7 +329,7 @@ def choose_listing(data: Dataset, accounts: list[str], judges) -> dict[str, floa
     predicted, truth = [], []
     for account in accounts:
         view, labels = data.views[account], data.labels[account]
-        probs = judges[account].judge(view).probabilities
+        probs = judged(judges[account], data, account).probabilities
         later = (view.said_call[None, :] > view.promise_call[:, None]) & (labels >= 0)
         shown = probs[later][:, columns]
         predicted.append(np.stack([shown.argmax(axis=1), shown.max(axis=1)], axis=1))
