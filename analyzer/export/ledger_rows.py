@@ -47,7 +47,7 @@ class LedgerOutcome:
                 "confidence": f"{mistake.confidence:.2f}", "detail": mistake.kind,
                 "excerpt": mistake.excerpt, "context": "",
                 "explanation": f"the same kind of mistake ({mistake.kind}) as in call {first} for this account: "
-                               f"\"{mistake.first_excerpt}\"",
+                               f"\"{mistake.first_excerpt}\" ({mistake.explanation})",
             })
         return sorted(rows + extra, key=lambda r: tuple(r["_order"]))
 
