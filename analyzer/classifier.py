@@ -188,7 +188,7 @@ ROW_FIXED = PRESENT_AT + WINDOW
 
 
 def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dropout: float, attention: int,
-              window_dropout: float):
+              window_dropout: float, members: int = 1):
     import torch
 
     class WindowNet(torch.nn.Module):
@@ -229,7 +229,20 @@ def _make_net(n_symbolic: int, n_behaviors: int, n_tactics: int, hidden: int, dr
             hidden = self.trunk(torch.cat([base, pooled], -1))
             return self.behaviors(hidden), self.tactics(hidden), weights
 
-    return WindowNet()
+    class Averaged(torch.nn.Module):
+        """Several window networks, each trained on its own from its own seed; their logits
+        and attention are averaged, so one network's fit to its training calls' phrasing
+        weighs less."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = torch.nn.ModuleList(WindowNet() for _ in range(members))
+
+        def forward(self, x):
+            outputs = [member(x) for member in self.members]
+            return tuple(torch.stack(parts).mean(0) for parts in zip(*outputs))
+
+    return WindowNet() if members == 1 else Averaged()
 
 
 class BehaviorClassifier:
@@ -239,7 +252,8 @@ class BehaviorClassifier:
     def __init__(self, behaviors: Sequence[str] = BEHAVIORS, tactics: Sequence[str] = TACTICS,
                  hidden: int = 256, dropout: float = 0.2, epochs: int = 12, lr: float = 1e-3,
                  weight_decay: float = 1e-4, batch_size: int = 64, seed: int = 0,
-                 attention: int = 32, window_dropout: float = 0.5) -> None:
+                 attention: int = 32, window_dropout: float = 0.5, members: int = 1) -> None:
+        self.members = members
         self.behaviors = tuple(behaviors)
         self.tactics = tuple(tactics)
         self.attention, self.window_dropout = attention, window_dropout
@@ -253,18 +267,18 @@ class BehaviorClassifier:
         torch.manual_seed(self.seed)
         self.n_features_ = n_features
         self.net_ = _make_net(n_features - ROW_FIXED, len(self.behaviors), len(self.tactics), self.hidden, self.dropout,
-                              self.attention, self.window_dropout)
+                              self.attention, self.window_dropout, self.members)
         rate = np.clip(positive_rate if positive_rate is not None else np.full(len(self.behaviors), 0.5), 1e-3, 1)
         self._pos_weight = torch.tensor(np.sqrt((1 - rate) / rate), dtype=torch.float32)
         return self
 
-    def loss(self, x, y, tactics, mask):
-        """Multi-label BCE per behaviour, weighted by `mask` (0 where nobody judged that
+    def loss(self, net, x, y, tactics, mask):
+        """`net`'s multi-label BCE per behaviour, weighted by `mask` (0 where nobody judged that
         behaviour for the row, >1 for rows that count more), plus, on manipulation rows
         whose tactics are known, a BCE per tactic."""
         import torch
 
-        behavior_logits, tactic_logits, _ = self.net_(x)
+        behavior_logits, tactic_logits, _ = net(x)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(behavior_logits, y, weight=mask, pos_weight=self._pos_weight)
         known = tactics.sum(1) > 0
         if known.any():
@@ -277,7 +291,9 @@ class BehaviorClassifier:
         manipulation or unknown), mask (n, behaviours) label weights (default: all 1).
         With `validation` (X, Y, mask), the weights kept are those of the epoch with the
         lowest validation loss (`best_epoch_`): the window lets a network memorise its
-        training calls within a few epochs."""
+        training calls within a few epochs. Each of `members` networks is trained on its own,
+        from seed, seed + 1, ...; `best_epoch_` and `validation_losses_` then hold one entry
+        per network."""
         import torch
 
         self.build(X.shape[1], Y.mean(0))
@@ -285,43 +301,56 @@ class BehaviorClassifier:
         y = torch.tensor(Y, dtype=torch.float32)
         t = torch.tensor(tactics, dtype=torch.float32)
         m = torch.tensor(mask if mask is not None else np.ones_like(Y), dtype=torch.float32)
-        optimiser = torch.optim.AdamW(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        generator = torch.Generator().manual_seed(self.seed)
-        steps = self.epochs * ((len(x) + self.batch_size - 1) // self.batch_size)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - 0.9 * step / max(steps, 1))
+        nets = list(self.net_.members) if self.members > 1 else [self.net_]
         threads = torch.get_num_threads()
         # a network this small gains nothing from a second thread and, on a busy machine, lost
         # 14x to it (one epoch of 2,000 rows: 101 s with 2 threads, 7.4 s with 1)
         torch.set_num_threads(1)
-        self.best_epoch_, self.validation_losses_ = self.epochs, []
-        best_state = None
+        best_epochs, losses = [], []
         try:
-            for epoch in range(1, self.epochs + 1):
-                self.net_.train()
-                for batch in torch.randperm(len(x), generator=generator).split(self.batch_size):
-                    optimiser.zero_grad()
-                    self.loss(x[batch], y[batch], t[batch], m[batch]).backward()
-                    optimiser.step()
-                    schedule.step()
-                if validation is not None:
-                    loss = self._validation_loss(*validation)
-                    self.validation_losses_.append(round(loss, 5))
-                    if loss <= min(self.validation_losses_):
-                        self.best_epoch_ = epoch
-                        best_state = {k: v.detach().clone() for k, v in self.net_.state_dict().items()}
+            for k, net in enumerate(nets):
+                epoch, history = self._fit_one(net, self.seed + k, x, y, t, m, validation)
+                best_epochs.append(epoch)
+                losses.append(history)
         finally:
             torch.set_num_threads(threads)
-        if best_state is not None:
-            self.net_.load_state_dict(best_state)
+        self.best_epoch_, self.validation_losses_ = (best_epochs[0], losses[0]) if self.members == 1 else (best_epochs, losses)
         self.net_.eval()
         return self
 
-    def _validation_loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
+    def _fit_one(self, net, seed: int, x, y, t, m, validation) -> tuple[int, list[float]]:
+        """Train one network in place; (best epoch, validation loss per epoch)."""
         import torch
 
-        self.net_.eval()
+        optimiser = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        generator = torch.Generator().manual_seed(seed)
+        steps = self.epochs * ((len(x) + self.batch_size - 1) // self.batch_size)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - 0.9 * step / max(steps, 1))
+        best_epoch, history, best_state = self.epochs, [], None
+        for epoch in range(1, self.epochs + 1):
+            net.train()
+            for batch in torch.randperm(len(x), generator=generator).split(self.batch_size):
+                optimiser.zero_grad()
+                self.loss(net, x[batch], y[batch], t[batch], m[batch]).backward()
+                optimiser.step()
+                schedule.step()
+            if validation is not None:
+                loss = self._validation_loss(net, *validation)
+                history.append(round(loss, 5))
+                if loss <= min(history):
+                    best_epoch = epoch
+                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        return best_epoch, history
+
+    def _validation_loss(self, net, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
+        import torch
+
+        net.eval()
         with torch.inference_mode():
-            logits = torch.cat([self.net_(torch.as_tensor(X[i:i + 1024]))[0] for i in range(0, len(X), 1024)])
+            logits = torch.cat([net(torch.as_tensor(X[i:i + 1024]))[0] for i in range(0, len(X), 1024)])
             return float(torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, torch.as_tensor(Y), weight=torch.as_tensor(mask), pos_weight=self._pos_weight))
 
@@ -348,7 +377,7 @@ class BehaviorClassifier:
         save_file({k: v.detach().contiguous() for k, v in self.net_.state_dict().items()}, str(weights))
         config = {
             "behaviors": list(self.behaviors), "tactics": list(self.tactics), "hidden": self.hidden,
-            "attention": self.attention,
+            "attention": self.attention, "members": self.members,
             "n_features": int(self.n_features_), "window": WINDOW, "weights_sha256": sha256(weights), **extra_config,
         }
         (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
@@ -364,7 +393,7 @@ class BehaviorClassifier:
         if digest != config["weights_sha256"]:
             raise ValueError(f"{weights} has sha256 {digest}, but {CONFIG_NAME} says {config['weights_sha256']}")
         model = cls(config["behaviors"], config["tactics"], hidden=config["hidden"],
-                    attention=config.get("attention", 32)).build(config["n_features"])
+                    attention=config.get("attention", 32), members=config.get("members", 1)).build(config["n_features"])
         model.net_.load_state_dict(load_file(str(weights)))
         model.net_.eval()
         return model, config

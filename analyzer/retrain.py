@@ -61,7 +61,8 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
     Y, T, W = targets(train)
     Y_val, _, W_val = targets(parts["val"])
     before = evaluate(scorer.classifier, X_test, parts["test"], scorer.thresholds)
-    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 12)).fit(
+    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 12),
+                               members=scorer.config.get("members", 1)).fit(
         X_train, Y, T, W, validation=(X_val, Y_val, W_val))
     probabilities = model.predict_proba(X_val)
     thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
@@ -71,7 +72,7 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
     backup.mkdir(exist_ok=True)
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         shutil.copy2(directory / name, backup / name)
-    config = {k: v for k, v in scorer.config.items() if k not in ("weights_sha256", "behaviors", "tactics", "hidden", "n_features")}
+    config = {k: v for k, v in scorer.config.items() if k not in ("weights_sha256", "behaviors", "tactics", "hidden", "n_features", "members")}
     config.update({
         "thresholds": thresholds,
         "metrics": {**config.get("metrics", {}), "held_out": after},

@@ -12,7 +12,7 @@ and test: sha1(scenario) % 100 < 70 train, < 85 validation (early stopping), els
 test. The evaluation sets are never trained on: `independent` (86 calls; its odd calls were
 read for error analysis, and its even calls have been reported on so often that they no
 longer count as unseen) and `unseen` (whole calls by writers who saw neither the training
-data nor its briefs; never read). `first_unseen` to `fourth_unseen` were
+data nor its briefs; never read). `first_unseen` to `fifth_unseen` were
 such sets until candidate models were chosen or compared on them (2026-12-06); they now
 join the calibration calls."""
 from __future__ import annotations

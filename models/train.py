@@ -152,7 +152,7 @@ def save_adapter(model, folder: Path) -> None:
     (folder / "README.md").unlink(missing_ok=True)  # peft's empty model card; ours is models/MODEL_CARD.md
 
 
-def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool = False) -> dict:
+def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool = False, members: int = 1) -> dict:
     from analyzer.encoder import Encoder, sha256_of
 
     random.seed(SEED)
@@ -168,7 +168,8 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
     X = {name: features(cached, rows) for name, rows in parts.items() if rows}
     Y, T, W = targets(parts["train"])
     Y_val, _, W_val = targets(parts["val"])
-    model = BehaviorClassifier(seed=SEED, epochs=head_epochs).fit(X["train"], Y, T, W, validation=(X["val"], Y_val, W_val))
+    model = BehaviorClassifier(seed=SEED, epochs=head_epochs, members=members).fit(
+        X["train"], Y, T, W, validation=(X["val"], Y_val, W_val))
     print(f"heads: best validation loss after epoch {model.best_epoch_} of {head_epochs}: {model.validation_losses_}", file=sys.stderr)
     Y_calibration, _, _ = targets(parts[CALIBRATION])
     probabilities = model.predict_proba(X[CALIBRATION])
@@ -190,6 +191,7 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
         "adapter_epochs": None if keep_adapter else adapter_epochs,
         "adapter_kept": keep_adapter,
         "head_epochs": head_epochs,
+        "head_members": members,
         "head_best_epoch": model.best_epoch_,
         "head_validation_losses": model.validation_losses_,
         "seed": SEED,
@@ -237,10 +239,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=default_model_dir())
     parser.add_argument("--adapter-epochs", type=int, default=3)
     parser.add_argument("--head-epochs", type=int, default=6)
+    parser.add_argument("--members", type=int, default=3, help="window networks trained apart and averaged (docs/classifiers.md)")
     parser.add_argument("--keep-adapter", action="store_true",
                         help="train the window heads on the adapter already in --out (stage 2 only)")
     args = parser.parse_args()
-    metrics = eval_only(args.out) if args.eval else train(args.out, args.adapter_epochs, args.head_epochs, args.keep_adapter)
+    metrics = eval_only(args.out) if args.eval else train(args.out, args.adapter_epochs, args.head_epochs, args.keep_adapter, args.members)
     print_table("held-out split (never trained on or tuned on)", metrics["held_out"])
     print_table("held-out split through the int8 encoder that analysis runs", metrics["held_out_int8"])
     if f"{UNSEEN}_int8" in metrics:

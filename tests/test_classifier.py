@@ -60,7 +60,8 @@ def _rows(rng, n: int) -> np.ndarray:
     return X
 
 
-def test_classifier_fit_predict_save_load_roundtrip(tmp_path):
+@pytest.mark.parametrize("members", [1, 2])
+def test_classifier_fit_predict_save_load_roundtrip(tmp_path, members):
     from analyzer.classifier import TACTICS
 
     rng = np.random.default_rng(0)
@@ -69,14 +70,33 @@ def test_classifier_fit_predict_save_load_roundtrip(tmp_path):
     Y[:, 0] = X[:, 0] > 0
     T = np.zeros((200, len(TACTICS)), dtype=np.float32)
     T[:, 2] = X[:, 1] > 0
-    model = BehaviorClassifier(epochs=30, seed=1).fit(X, Y, T)
+    model = BehaviorClassifier(epochs=30, seed=1, members=members).fit(X, Y, T)
     p = model.predict_proba(X)
     assert p.shape == (200, len(BEHAVIORS))
     assert ((p[:, 0] > 0.5) == (Y[:, 0] == 1)).mean() > 0.9
     model.save(tmp_path, {"thresholds": {}})
     loaded, config = BehaviorClassifier.load(tmp_path)
     assert np.allclose(loaded.predict_proba(X), p, atol=1e-6)
-    assert config["behaviors"] == list(BEHAVIORS)
+    assert config["behaviors"] == list(BEHAVIORS) and config["members"] == members
+
+
+def test_classifier_members_are_trained_apart_and_averaged():
+    """Each network of an ensemble learns from its own seed; the ensemble's logits are their mean."""
+    import torch
+
+    from analyzer.classifier import TACTICS
+
+    rng = np.random.default_rng(0)
+    X = _rows(rng, 120)
+    Y = (X[:, :len(BEHAVIORS)] > 0).astype(np.float32)
+    T = np.zeros((120, len(TACTICS)), dtype=np.float32)
+    model = BehaviorClassifier(epochs=3, seed=1, members=2).fit(X, Y, T)
+    first, second = model.net_.members
+    assert not torch.equal(first.behaviors.weight, second.behaviors.weight)
+    with torch.inference_mode():
+        x = torch.as_tensor(X)
+        mean = (first(x)[0] + second(x)[0]) / 2
+    assert np.allclose(model.predict_proba(X), torch.sigmoid(mean).numpy(), atol=1e-6)
 
 
 def test_classifier_refuses_tampered_weights(tmp_path):
