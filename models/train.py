@@ -4,8 +4,9 @@ Data: models/data (README there; every row says where it came from), split by sc
 (analyzer/training.py). Two stages:
 1. the encoder's LoRA adapter (peft, on transformers' BertModel) is fine-tuned together with
    a throw-away pair head on (utterance, customer line) of the train split;
-2. the window heads (analyzer/classifier.py) are trained on the adapted encoder's frozen
-   embeddings of every utterance and its window.
+2. the window heads (analyzer/classifier.py; HEAD_MEMBERS networks trained apart and
+   averaged) are trained on the adapted encoder's frozen embeddings of every utterance and
+   its window.
 Thresholds are chosen on the calibration calls (two training writers' whole calls and the
 earlier unseen sets, never trained on); the held-out split and the evaluation sets are only
 evaluated, in fp32 and through the int8 encoder analysis runs.
@@ -31,6 +32,7 @@ from analyzer.training import (
 
 HERE = Path(__file__).resolve().parent
 SEED = 13
+HEAD_MEMBERS = 3  # window networks trained apart and averaged (docs/classifiers.md)
 EVALUATED = ("test", *INDEPENDENT, UNSEEN)
 
 
@@ -152,7 +154,7 @@ def save_adapter(model, folder: Path) -> None:
     (folder / "README.md").unlink(missing_ok=True)  # peft's empty model card; ours is models/MODEL_CARD.md
 
 
-def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool = False, members: int = 1) -> dict:
+def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool = False, members: int = HEAD_MEMBERS) -> dict:
     from analyzer.encoder import Encoder, sha256_of
 
     random.seed(SEED)
@@ -239,7 +241,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=default_model_dir())
     parser.add_argument("--adapter-epochs", type=int, default=3)
     parser.add_argument("--head-epochs", type=int, default=6)
-    parser.add_argument("--members", type=int, default=3, help="window networks trained apart and averaged (docs/classifiers.md)")
+    parser.add_argument("--members", type=int, default=HEAD_MEMBERS, help="window networks trained apart and averaged")
     parser.add_argument("--keep-adapter", action="store_true",
                         help="train the window heads on the adapter already in --out (stage 2 only)")
     args = parser.parse_args()
