@@ -310,7 +310,7 @@ class Dataset:
         told = np.concatenate([[float(bool(m)) for m in self.mistakes[a]] for a in accounts])
         mistake, mistake_bias = fit_logistic(inputs, told, L2_MISTAKE, MISTAKE_POS_WEIGHT)
         same_kind, same = self.same_kind_examples(accounts)
-        # balanced: the pairs across accounts outnumber the repeats ~40 to 1
+        # balanced: the pairs across accounts far outnumber the repeats
         same_kind, same_kind_bias = fit_logistic(same_kind, same, L2_SAME_KIND, (1 - same).sum() / max(1.0, same.sum()))
         return {"mistake": mistake, "mistake_bias": mistake_bias, "same_kind": same_kind, "same_kind_bias": same_kind_bias}
 
