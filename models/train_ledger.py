@@ -216,27 +216,37 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], rela
             "polarity": polarity.detach().numpy(), "polarity_bias": polarity_bias.detach().numpy(), "relate": relate}
 
 
+def fit_standardised(inputs: np.ndarray, outputs: tuple[int, ...], loss, l2: float,
+                     epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A linear map on standardised inputs, `loss(logits)` plus L2 on the weights, by Adam:
+    (weights, bias, mean, scale). `outputs` is () for one logit per row."""
+    import torch
+
+    torch.manual_seed(SEED)
+    mean, scale = inputs.mean(axis=0), inputs.std(axis=0) + 1e-6
+    x = torch.tensor((inputs - mean) / scale, dtype=torch.float32)
+    weights = torch.zeros(inputs.shape[1], *outputs, requires_grad=True)
+    bias = torch.zeros(outputs or (1,), requires_grad=True)
+    optimiser = torch.optim.Adam([weights, bias], lr=0.05)
+    for _ in range(epochs):
+        optimiser.zero_grad()
+        (loss(x @ weights + bias) + l2 * (weights ** 2).sum()).backward()
+        optimiser.step()
+    return weights.detach().numpy(), bias.detach().numpy(), mean, scale
+
+
 def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float, pos_weight: float = 1.0,
                  epochs: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """Weights and bias of a logistic regression on standardised inputs (L2 on the weights),
     returned for the raw inputs: the standardisation is folded into them."""
     import torch
 
-    torch.manual_seed(SEED)
-    mean, scale = inputs.mean(axis=0), inputs.std(axis=0) + 1e-6
-    x = torch.tensor((inputs - mean) / scale, dtype=torch.float32)
-    y = torch.tensor(targets, dtype=torch.float32)
-    weights = torch.zeros(inputs.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    optimiser = torch.optim.Adam([weights, bias], lr=0.05)
-    for _ in range(epochs):
-        optimiser.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ weights + bias, y, pos_weight=torch.tensor(pos_weight))
-        loss = loss + l2 * (weights ** 2).sum()
-        loss.backward()
-        optimiser.step()
-    w = weights.detach().numpy().astype(np.float64) / scale
-    return w.astype(np.float32), (bias.detach().numpy() - mean @ w).astype(np.float32)
+    y, weight = torch.tensor(targets, dtype=torch.float32), torch.tensor(pos_weight)
+    weights, bias, mean, scale = fit_standardised(
+        inputs, (), lambda logits: torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=weight),
+        l2, epochs)
+    w = weights.astype(np.float64) / scale
+    return w.astype(np.float32), (bias - mean @ w).astype(np.float32)
 
 
 def undecided(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -254,20 +264,11 @@ def fit_status(inputs: np.ndarray, statuses: np.ndarray, epochs: int = 500) -> d
     on accounts that judge never saw."""
     import torch
 
-    torch.manual_seed(SEED)
-    mean, scale = inputs.mean(axis=0), inputs.std(axis=0) + 1e-6
-    x = torch.tensor((inputs - mean) / scale, dtype=torch.float32)
     y = torch.tensor(statuses)
-    weights = torch.zeros(inputs.shape[1], len(STATUSES), requires_grad=True)
-    bias = torch.zeros(len(STATUSES), requires_grad=True)
-    optimiser = torch.optim.Adam([weights, bias], lr=0.05)
-    for _ in range(epochs):
-        optimiser.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x @ weights + bias, y) + L2_STATUS * (weights ** 2).sum()
-        loss.backward()
-        optimiser.step()
-    return {"status": weights.detach().numpy(), "status_bias": bias.detach().numpy(),
-            "status_mean": mean.astype(np.float32), "status_scale": scale.astype(np.float32)}
+    weights, bias, mean, scale = fit_standardised(
+        inputs, (len(STATUSES),), lambda logits: torch.nn.functional.cross_entropy(logits, y), L2_STATUS, epochs)
+    return {"status": weights, "status_bias": bias, "status_mean": mean.astype(np.float32),
+            "status_scale": scale.astype(np.float32)}
 
 
 class Dataset:
