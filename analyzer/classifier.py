@@ -8,7 +8,8 @@ and the metrics they were measured with.
 
 Why a window of per-utterance embeddings and not a cross-encoder over the window's text:
 every utterance is encoded once per call and shared by every window that holds it, where a
-cross-encoder re-reads ~8 utterances per judged one (README, "Reading the window").
+cross-encoder re-reads ~8 utterances per judged one; measured, one was no better
+(docs/classifiers.md, "A cross-encoder, measured").
 
 `Featurizer` is shared by training and analysis, so both see the same features."""
 from __future__ import annotations
@@ -290,10 +291,9 @@ class BehaviorClassifier:
         """X (n, f) rows, Y (n, behaviours) 0/1, tactics (n, tactics) 0/1 (all 0 when not
         manipulation or unknown), mask (n, behaviours) label weights (default: all 1).
         With `validation` (X, Y, mask), the weights kept are those of the epoch with the
-        lowest validation loss (`best_epoch_`): the window lets a network memorise its
-        training calls within a few epochs. Each of `members` networks is trained on its own,
-        from seed, seed + 1, ...; `best_epoch_` and `validation_losses_` then hold one entry
-        per network."""
+        lowest validation loss: the window lets a network memorise its training calls within
+        a few epochs. Each of `members` networks is trained on its own, from seed, seed + 1,
+        ...; `best_epoch_` and `validation_losses_` hold one entry per network."""
         import torch
 
         self.build(X.shape[1], Y.mean(0))
@@ -314,7 +314,7 @@ class BehaviorClassifier:
                 losses.append(history)
         finally:
             torch.set_num_threads(threads)
-        self.best_epoch_, self.validation_losses_ = (best_epochs[0], losses[0]) if self.members == 1 else (best_epochs, losses)
+        self.best_epoch_, self.validation_losses_ = best_epochs, losses
         self.net_.eval()
         return self
 
@@ -326,7 +326,7 @@ class BehaviorClassifier:
         generator = torch.Generator().manual_seed(seed)
         steps = self.epochs * ((len(x) + self.batch_size - 1) // self.batch_size)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - 0.9 * step / max(steps, 1))
-        best_epoch, history, best_state = self.epochs, [], None
+        best_epoch, best_loss, history, best_state = self.epochs, float("inf"), [], None
         for epoch in range(1, self.epochs + 1):
             net.train()
             for batch in torch.randperm(len(x), generator=generator).split(self.batch_size):
@@ -337,8 +337,8 @@ class BehaviorClassifier:
             if validation is not None:
                 loss = self._validation_loss(net, *validation)
                 history.append(round(loss, 5))
-                if loss <= min(history):
-                    best_epoch = epoch
+                if loss < best_loss:  # the exact loss: against the rounded history, ties by rounding lost epochs
+                    best_epoch, best_loss = epoch, loss
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         if best_state is not None:
             net.load_state_dict(best_state)

@@ -1,6 +1,6 @@
 """`loyalty train --extra REVIEWED.csv`: add a coach's verdicts to the training data and
-retrain the heads on the shipped encoder (adapter kept), in minutes rather than the full
-`make train`. Held-out metrics are measured before and after on the same split; the previous
+retrain the heads on the shipped encoder (adapter kept) by `make train`'s recipe for them
+(thresholds out of fold on the calibration calls), in minutes rather than the full `make train`. Held-out metrics are measured before and after on the same split; the previous
 heads are kept in models/previous/ so `loyalty train --rollback` undoes a bad update."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import io
 import shutil
 from pathlib import Path
 
-from analyzer.classifier import BEHAVIORS, CONFIG_NAME, WEIGHTS_NAME, BehaviorClassifier, ModelScorer, default_model_dir, example_call
+from analyzer.classifier import BEHAVIORS, CONFIG_NAME, WEIGHTS_NAME, ModelScorer, default_model_dir, example_call
 from analyzer.ingest.csvfile import sniff_dialect
 from analyzer.ingest.decode import decode
 from analyzer.review import ReviewError, parse_verdict
-from analyzer.training import CachedEncoder, calibrate, datasets, evaluate, features, targets
+from analyzer.training import CALIBRATION, CachedEncoder, datasets, evaluate, features, fit_calibrated
 
 PREVIOUS = "previous"
 SEED = 13
@@ -56,17 +56,11 @@ def retrain_heads(extra: Path, directory: Path | None = None, data: Path | None 
         raise ReviewError(f"{extra}: no verdicts to learn from")
     # fp32 embeddings, as the heads were trained on (models/train.py); analysis runs int8
     cache = CachedEncoder(scorer.reference_encoder, directory / ".cache" / f"embeddings-{scorer.adapter_sha256[:12]}.npz")
-    train = parts["train"] + added
-    X_train, X_val, X_test = (features(cache, rows) for rows in (train, parts["val"], parts["test"]))
-    Y, T, W = targets(train)
-    Y_val, _, W_val = targets(parts["val"])
-    before = evaluate(scorer.classifier, X_test, parts["test"], scorer.thresholds)
-    model = BehaviorClassifier(seed=SEED, epochs=scorer.config.get("head_epochs", 12),
-                               members=scorer.config.get("members", 1)).fit(
-        X_train, Y, T, W, validation=(X_val, Y_val, W_val))
-    probabilities = model.predict_proba(X_val)
-    thresholds = {b: calibrate(Y_val[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
-    after = evaluate(model, X_test, parts["test"], thresholds)
+    parts = {**parts, "train": parts["train"] + added}
+    X = {name: features(cache, parts[name]) for name in ("train", "val", "test", CALIBRATION)}
+    before = evaluate(scorer.classifier, X["test"], parts["test"], scorer.thresholds)
+    model, thresholds, _ = fit_calibrated(X, parts, scorer.config.get("head_epochs", 12), scorer.config.get("members", 1), SEED)
+    after = evaluate(model, X["test"], parts["test"], thresholds)
 
     backup = directory / PREVIOUS
     backup.mkdir(exist_ok=True)

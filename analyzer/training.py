@@ -32,9 +32,9 @@ from analyzer.segment import segment_with_units
 
 INDEPENDENT = ("independent_test", "independent_dev")
 UNSEEN = "unseen"
-# Whole calls of two training writers, plus the earlier unseen sets, that neither the adapter nor
-# the heads train on: the thresholds are chosen on them, on phrasing the model never saw, as a
-# user's calls are.
+# Whole calls of two training writers, plus the earlier unseen sets, that the adapter never reads:
+# the heads train on them, and the thresholds are chosen on them out of fold (fit_calibrated), on
+# phrasing the scoring heads never saw, as a user's calls are.
 # Thresholds chosen on the validation split (the training writers' own phrasing) sat too high
 # for other writers' calls (manipulation: precision 0.95, recall 0.33 on the first unseen set).
 CALIBRATION = "calibration"
@@ -239,18 +239,57 @@ def calibrate(y: np.ndarray, probabilities: np.ndarray, behavior: str) -> float:
 
 
 def evaluate(model: BehaviorClassifier, X: np.ndarray, rows: list[dict], thresholds: dict[str, float]) -> dict:
+    behaviours, tactics, _ = model.outputs(X)
+    return evaluate_probabilities(np.concatenate([behaviours, tactics], 1), rows, thresholds)
+
+
+def evaluate_probabilities(probabilities: np.ndarray, rows: list[dict], thresholds: dict[str, float]) -> dict:
+    """P/R/F1 per behaviour and tactic accuracy from (rows, behaviours + tactics) probabilities."""
     Y, T, _ = targets(rows)
-    probabilities, tactic_probabilities, _ = model.outputs(X)
     result = {
         b: prf(Y[:, i], (probabilities[:, i] >= thresholds[b]).astype(int))
-        for i, b in enumerate(model.behaviors)
+        for i, b in enumerate(BEHAVIORS)
         if Y[:, i].sum() > 0
     }
     known = T.sum(1) > 0
     if known.any():
-        top = tactic_probabilities[known].argmax(1)
+        top = probabilities[known][:, len(BEHAVIORS):].argmax(1)
         result["manipulation_tactic_accuracy"] = round(float(T[known][np.arange(int(known.sum())), top].mean()), 3)
     return result
+
+
+def calibration_folds(rows: list[dict]) -> np.ndarray:
+    """0/1 per calibration row: its writer's file, alternately by sorted name, so a fold
+    holds whole writers and the heads of the other fold never read that writer."""
+    files = sorted({r["_source"].split(":")[0] for r in rows})
+    return np.array([files.index(r["_source"].split(":")[0]) % 2 for r in rows])
+
+
+def fit_calibrated(X: dict, parts: dict, epochs: int, members: int, seed: int):
+    """The heads trained on the train split and the calibration calls, and thresholds
+    chosen out of fold: for each half of the calibration writers, heads trained on the
+    train split and the other half score it; the thresholds are chosen on those scores,
+    so on writers the scoring heads never read, as a user's calls are. The shipped heads
+    then train on everything. Returns (heads, thresholds, out-of-fold probabilities with
+    tactics, one row per calibration row)."""
+    calibration = parts[CALIBRATION]
+    fold = calibration_folds(calibration)
+    Y_val, _, W_val = targets(parts["val"])
+
+    def fit(extra: np.ndarray) -> BehaviorClassifier:
+        rows = parts["train"] + [r for r, keep in zip(calibration, extra) if keep]
+        Y, T, W = targets(rows)
+        return BehaviorClassifier(seed=seed, epochs=epochs, members=members).fit(
+            np.concatenate([X["train"], X[CALIBRATION][extra]]), Y, T, W, validation=(X["val"], Y_val, W_val))
+
+    probabilities = np.zeros((len(calibration), len(BEHAVIORS) + len(TACTICS)), dtype=np.float32)
+    for k in (0, 1):
+        scored = fold == k
+        behaviours, tactics, _ = fit(~scored).outputs(X[CALIBRATION][scored])
+        probabilities[scored] = np.concatenate([behaviours, tactics], 1)
+    Y_calibration, _, _ = targets(calibration)
+    thresholds = {b: calibrate(Y_calibration[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
+    return fit(np.ones(len(calibration), dtype=bool)), thresholds, probabilities
 
 
 def print_table(title: str, metrics: dict) -> None:

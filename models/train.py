@@ -7,9 +7,10 @@ Data: models/data (README there; every row says where it came from), split by sc
 2. the window heads (analyzer/classifier.py; HEAD_MEMBERS networks trained apart and
    averaged) are trained on the adapted encoder's frozen embeddings of every utterance and
    its window.
-Thresholds are chosen on the calibration calls (two training writers' whole calls and the
-earlier unseen sets, never trained on); the held-out split and the evaluation sets are only
-evaluated, in fp32 and through the int8 encoder analysis runs.
+The heads also train on the calibration calls (two training writers' whole calls and the
+earlier unseen sets; the adapter never reads them), and the thresholds are chosen on them out
+of fold (analyzer/training.py, fit_calibrated); the held-out split and the evaluation sets are
+only evaluated, in fp32 and through the int8 encoder analysis runs.
 
 Outputs in models/: adapter_config.json + adapter_model.safetensors (peft), heads.safetensors
 + heads.json (labels, thresholds, metrics, the sha256 of every file) and metrics.json."""
@@ -24,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.classifier import BEHAVIORS, TACTICS, BehaviorClassifier, Featurizer, default_model_dir
+from analyzer.classifier import BEHAVIORS, TACTICS, Featurizer, default_model_dir
 from analyzer.encoder import ADAPTER_WEIGHTS, MODEL_SHA256
 from analyzer.training import (
-    CALIBRATION, INDEPENDENT, UNSEEN, CachedEncoder, calibrate, datasets, evaluate, features, print_table, targets,
+    CALIBRATION, INDEPENDENT, UNSEEN, CachedEncoder, datasets, evaluate, evaluate_probabilities, features, fit_calibrated,
+    print_table, targets,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -168,16 +170,10 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
     encoder = Encoder(adapter=adapter_dir, adapter_sha256=adapter_sha)
     cached = CachedEncoder(encoder, HERE / ".cache" / f"embeddings-{adapter_sha[:12]}.npz")
     X = {name: features(cached, rows) for name, rows in parts.items() if rows}
-    Y, T, W = targets(parts["train"])
-    Y_val, _, W_val = targets(parts["val"])
-    model = BehaviorClassifier(seed=SEED, epochs=head_epochs, members=members).fit(
-        X["train"], Y, T, W, validation=(X["val"], Y_val, W_val))
+    model, thresholds, calibration_probabilities = fit_calibrated(X, parts, head_epochs, members, SEED)
     print(f"heads: best validation loss after epoch {model.best_epoch_} of {head_epochs}: {model.validation_losses_}", file=sys.stderr)
-    Y_calibration, _, _ = targets(parts[CALIBRATION])
-    probabilities = model.predict_proba(X[CALIBRATION])
-    thresholds = {b: calibrate(Y_calibration[:, i], probabilities[:, i], b) for i, b in enumerate(BEHAVIORS)}
     metrics = {"validation": evaluate(model, X["val"], parts["val"], thresholds),
-               CALIBRATION: evaluate(model, X[CALIBRATION], parts[CALIBRATION], thresholds)}
+               f"{CALIBRATION}_out_of_fold": evaluate_probabilities(calibration_probabilities, parts[CALIBRATION], thresholds)}
     for name in EVALUATED:
         if parts[name]:
             metrics["held_out" if name == "test" else name] = evaluate(model, X[name], parts[name], thresholds)

@@ -80,6 +80,25 @@ def test_classifier_fit_predict_save_load_roundtrip(tmp_path, members):
     assert config["behaviors"] == list(BEHAVIORS) and config["members"] == members
 
 
+def test_classifier_keeps_each_networks_lowest_validation_loss_epoch():
+    """Early stopping keeps, per network, the weights of the epoch whose validation loss was
+    lowest; the loss those weights give is the history's minimum."""
+    from analyzer.classifier import TACTICS
+
+    rng = np.random.default_rng(3)
+    X, X_val = _rows(rng, 300), _rows(rng, 150)
+    Y = (rng.random((300, len(BEHAVIORS))) < 0.5).astype(np.float32)  # noise: validation loss rises
+    Y[:, 0] = X[:, 0] > 0
+    Y_val = (rng.random((150, len(BEHAVIORS))) < 0.5).astype(np.float32)
+    Y_val[:, 0] = X_val[:, 0] > 0
+    T = np.zeros((300, len(TACTICS)), dtype=np.float32)
+    model = BehaviorClassifier(epochs=8, seed=2, members=3).fit(X, Y, T, validation=(X_val, Y_val, np.ones_like(Y_val)))
+    for net, best, history in zip(model.net_.members, model.best_epoch_, model.validation_losses_):
+        assert len(history) == 8
+        assert best == int(np.argmin(history)) + 1
+        assert round(model._validation_loss(net, X_val, Y_val, np.ones_like(Y_val)), 5) == min(history)
+
+
 def test_classifier_members_are_trained_apart_and_averaged():
     """Each network of an ensemble learns from its own seed; the ensemble's logits are their mean."""
     import torch

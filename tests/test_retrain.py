@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.classifier import CONFIG_NAME, ModelScorer, default_model_dir
 from analyzer.retrain import reviewed_rows, retrain_heads, rollback
-from analyzer.training import split_of
+from analyzer.training import CALIBRATION_WRITERS, split_of
 
 pytestmark = pytest.mark.skipif(not ModelScorer.available(), reason="heads not trained (make train)")
 
@@ -33,6 +33,10 @@ def small_data(tmp_path) -> Path:
     assert {split_of(r["scenario"]) for r in rows} == {"train", "val", "test"}
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "slice.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "data" / "calls").mkdir()
+    for writer in CALIBRATION_WRITERS:  # the thresholds are chosen out of fold on their calls
+        lines = (default_model_dir() / "data" / "calls" / writer).read_text().splitlines()[:60]
+        (tmp_path / "data" / "calls" / writer).write_text("\n".join(lines) + "\n")
     return tmp_path / "data"
 
 
