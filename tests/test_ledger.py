@@ -77,11 +77,11 @@ SECOND = history(
     ("ROI model", KEPT),             # the customer confirms use in other words
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
-                            "audit paperwork' to be about the loading dock (0.21) rather than the SOC 2 report (0.05), "
-                            "so the status model reads the thank-you for the numbers (about it 0.07) as kept (0.77)")),
+                            "audit paperwork' to be about the loading dock (0.20) rather than the SOC 2 report (0.05), "
+                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.71)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.98)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.97)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
@@ -141,10 +141,7 @@ NAME = ("Cust", "The contract spells our company name wrong, it's Harlan with an
 
 @pytest.mark.parametrize("first, second, expected", [
     ((INVOICE_1,), (INVOICE_2,), [("c2", "billing error", "c1")]),   # in other words
-    pytest.param((INVOICE_1,), (NAME,), [], marks=pytest.mark.xfail(strict=True, reason=(  # another kind: not repeated
-        "known weakness of the shipped mistake models: a double charge and a misspelled name are the same kind "
-        "with probability 0.23, and both lines tell of a mistake (0.79, 0.92), so the pair scores 0.16, "
-        "over the repeat threshold 0.10"))),
+    ((INVOICE_1,), (NAME,), []),  # another kind: not repeated
     ((INVOICE_1, INVOICE_2), (("Cust", "Let's talk about the rollout."),), []),  # same call: never a repeat
 ])
 def test_ledger_repeated_mistake_of_the_same_kind_in_a_later_call(shipped, first, second, expected):
