@@ -337,7 +337,7 @@ class BehaviorClassifier:
             if validation is not None:
                 loss = self._validation_loss(net, *validation)
                 history.append(round(loss, 5))
-                if loss < best_loss:  # the exact loss: against the rounded history, ties by rounding lost epochs
+                if loss < best_loss:  # exact losses: against the rounded history, better epochs were missed
                     best_epoch, best_loss = epoch, loss
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         if best_state is not None:

@@ -1,6 +1,7 @@
 """`loyalty train --extra REVIEWED.csv`: add a coach's verdicts to the training data and
 retrain the heads on the shipped encoder (adapter kept) by `make train`'s recipe for them
-(thresholds out of fold on the calibration calls), in minutes rather than the full `make train`. Held-out metrics are measured before and after on the same split; the previous
+(thresholds out of fold on the calibration calls), in minutes rather than the full
+`make train`. Held-out metrics are measured before and after on the same split; the previous
 heads are kept in models/previous/ so `loyalty train --rollback` undoes a bad update."""
 from __future__ import annotations
 
