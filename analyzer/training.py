@@ -168,6 +168,11 @@ def load_rows(paths: Iterable[Path]) -> list[dict]:
     return rows
 
 
+def writer_of(row: dict) -> str:
+    """The file a row came from: one writer's data."""
+    return row["_source"].split(":")[0]
+
+
 def tactics_of(row: dict) -> list[str]:
     found = row.get("tactics") or ([row["tactic"]] if row.get("tactic") else [])
     return [t for t in found if t in TACTICS]
@@ -261,8 +266,8 @@ def evaluate_probabilities(probabilities: np.ndarray, rows: list[dict], threshol
 def calibration_folds(rows: list[dict]) -> np.ndarray:
     """0/1 per calibration row: its writer's file, alternately by sorted name, so a fold
     holds whole writers and the heads of the other fold never read that writer."""
-    files = sorted({r["_source"].split(":")[0] for r in rows})
-    return np.array([files.index(r["_source"].split(":")[0]) % 2 for r in rows])
+    half = {name: n % 2 for n, name in enumerate(sorted({writer_of(r) for r in rows}))}
+    return np.array([half[writer_of(r)] for r in rows])
 
 
 def fit_calibrated(X: dict, parts: dict, epochs: int, members: int, seed: int):
@@ -307,8 +312,7 @@ def datasets(data: Path | None = None) -> dict[str, list[dict]]:
     rows = load_rows(sorted((data / "raw").glob("*.jsonl")) + sorted((data / "calls").glob("*.jsonl")))
     parts: dict[str, list[dict]] = {"train": [], "val": [], "test": [], CALIBRATION: []}
     for row in rows:
-        writer = row["_source"].split(":")[0]
-        parts[CALIBRATION if writer in CALIBRATION_WRITERS else split_of(row["scenario"])].append(row)
+        parts[CALIBRATION if writer_of(row) in CALIBRATION_WRITERS else split_of(row["scenario"])].append(row)
     independent = data / "eval" / "independent.jsonl"
     rows = load_rows([independent]) if independent.is_file() else []
     parts["independent_dev"] = [r for r in rows if int(r["scenario"].rsplit("-", 1)[1]) % 2 == 1]

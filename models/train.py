@@ -189,7 +189,6 @@ def train(out: Path, adapter_epochs: int, head_epochs: int, keep_adapter: bool =
         "adapter_epochs": None if keep_adapter else adapter_epochs,
         "adapter_kept": keep_adapter,
         "head_epochs": head_epochs,
-        "head_members": members,
         "head_best_epoch": model.best_epoch_,
         "head_validation_losses": model.validation_losses_,
         "seed": SEED,
