@@ -9,9 +9,12 @@ learned model (models/ledger.safetensors, trained by models/train_ledger.py) in 
   promises and "none", from how close in meaning they are (and how much closer than the
   other promises, in its call and overall), shared words, who speaks, dates. The promises
   compete for the utterance, so one complaint is not evidence for every promise of a call;
-- *what* it says: kept, broken, still pending, or a restatement, from the utterance and the
+- *what* it says: kept, broken, still pending, a restatement, or nothing about any promise
+  (what most utterances say: a question on the topic, small talk), from the utterance and the
   ones before and after it ("did the summary help?" - "it did"), follow-up cue patterns
-  (patterns/followup.jsonl) and how close it is to descriptions of each outcome.
+  (patterns/followup.jsonl) and how close it is to descriptions of each outcome. Taught only
+  on evidence lines, it read a question about a promise's topic as "kept"; with "nothing"
+  among its answers, such a line no longer counts as evidence for the topic's promise.
 The probability that an utterance shows a promise kept is the product of the two. What
 became of the promise is then decided over all its later moments at once by a small status
 model (kept / broken / open) on the judge's products and halves: the best and combined
@@ -63,7 +66,7 @@ if TYPE_CHECKING:
     from analyzer.classifier import ModelScorer
 
 KEPT, BROKEN, OPEN, PENDING = "kept", "broken", "open", "pending"
-RESTATED, UNRELATED = "restated", "unrelated"
+RESTATED, UNRELATED, NOTHING = "restated", "unrelated", "nothing"
 PAIR_LABELS = (UNRELATED, KEPT, BROKEN, PENDING, RESTATED)  # the judge's classes, in weight order
 OUTCOMES = (KEPT, BROKEN, PENDING)  # what a later utterance can show about a promise
 CUES = OUTCOMES  # tags of patterns/followup.jsonl: the outcome each cue hints at
@@ -241,6 +244,9 @@ ATTRIBUTION = (
 # what it says: the utterance's vector, the ones before and after it in its call, and these
 POLARITY = ("cue_kept", "cue_broken", "cue_pending", "sounds_kept", "sounds_broken", "sounds_pending", "customer", "is_promise")
 SHOWS = (KEPT, BROKEN, PENDING, RESTATED)
+# what an utterance says about a promise it would be about: one of SHOWS, or nothing at all (a
+# question, small talk, a new topic), which most utterances say
+SAYS = (*SHOWS, NOTHING)
 # what became of a promise, read from everything the judge made of the account's later utterances
 STATUSES = (KEPT, BROKEN, OPEN)
 STATUS_FEATURES = (
@@ -518,7 +524,7 @@ class Judged:
     """The judge's view of an account: both halves, and their product per PAIR_LABELS."""
 
     about: np.ndarray          # (promises, utterances): the utterance is about the promise
-    says: np.ndarray           # (utterances, len(SHOWS)): what it says about a promise it is about
+    says: np.ndarray           # (utterances, len(SAYS)): what it says about a promise it is about
     probabilities: np.ndarray  # (promises, utterances, len(PAIR_LABELS)); ineligible pairs UNRELATED
     status: np.ndarray         # (promises, len(STATUSES)): what became of each promise
 
@@ -541,8 +547,8 @@ def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
 class PairJudge:
     """P(the utterance shows this promise `o`) = P(it is about this promise) x P(it says `o`):
     *which* is a softmax over the account's eligible promises and "none" of a linear score
-    of the ATTRIBUTION features; *what* a softmax regression over SHOWS on the POLARITY
-    inputs. The relate map turns the heads' vectors into the space *which* compares in.
+    of the ATTRIBUTION features; *what* a softmax regression over SAYS on the POLARITY
+    inputs (its "nothing" is part of "unrelated"). The relate map turns the heads' vectors into the space *which* compares in.
     A promise's status is a softmax regression over STATUSES on status_inputs(): it weighs
     all the evidence at once, where a single most confident line misled (a thank-you about
     another promise, or a complaint about this one that the judge attributed weakly)."""
@@ -580,7 +586,7 @@ class PairJudge:
         return softmax(np.concatenate([scores, none]), axis=0)[:-1]
 
     def says(self, view: AccountView) -> np.ndarray:
-        """(utterances, len(SHOWS)): what the utterance says about a promise it is about."""
+        """(utterances, len(SAYS)): what the utterance says about a promise it is about."""
         return softmax(view.polarity() @ self.tensors["polarity"] + self.tensors["polarity_bias"], axis=1)
 
     def tells_of_mistake(self, view: AccountView, profile: np.ndarray) -> np.ndarray:
@@ -596,9 +602,9 @@ class PairJudge:
         probs = np.zeros((n_p, n_s, len(PAIR_LABELS)), dtype=np.float32)
         unknown = np.tile(np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)], (n_p, 1))
         if not n_p or not n_s:
-            return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SHOWS)), dtype=np.float32), probs, unknown)
+            return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SAYS)), dtype=np.float32), probs, unknown)
         about, says = self.about(view), self.says(view)
-        joint = about[:, :, None] * says[None, :, :]
+        joint = about[:, :, None] * says[None, :, :len(SHOWS)]
         probs[:, :, [PAIR_LABELS.index(label) for label in SHOWS]] = joint
         probs[:, :, PAIR_LABELS.index(UNRELATED)] = 1.0 - joint.sum(axis=2)
         probs[~view.eligible] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]

@@ -36,6 +36,7 @@ import hashlib
 import json
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
-    ATTRIBUTION, CUES, LOGGED, MISTAKE, MODEL_NAME, OUTCOMES, PAIR_LABELS, POLARITY, RESTATED, SAME_KIND, SHOWS,
+    ATTRIBUTION, CUES, LOGGED, MISTAKE, MODEL_NAME, PAIR_LABELS, POLARITY, NOTHING, OUTCOMES, RESTATED, SAME_KIND, SAYS, SHOWS,
     STATUS_FEATURES, STATUSES, UNRELATED, AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row,
     load_kinds, same_kind_features, status_inputs, unit_rows, _sorted_calls,
 )
@@ -57,6 +58,7 @@ SEED = 13
 FOLDS = 5
 L2_ATTRIBUTION = 1e-3
 L2_POLARITY = 1e-2
+NOTHING_WEIGHT = 1.0        # the silent utterances weigh as much in all as the evidence lines
 L2_STATUS = 1e-2
 L2_MISTAKE = 1e-1           # chosen out of fold on the training accounts (docs/classifiers.md)
 MISTAKE_POS_WEIGHT = 5.0    # mistake lines are ~3 % of utterances
@@ -137,6 +139,25 @@ def label_view(view: AccountView, key: list[dict], file_of: dict[str, str]) -> t
     return labels, matched
 
 
+def label_silent(view: AccountView, key: list[dict], file_of: dict[str, str]) -> np.ndarray:
+    """Per utterance, 1 when it is in a later call of the account and says nothing of any of
+    the key's commitments (no evidence, no restatement, of a commitment the analyzer found or
+    not): what most utterances are, and what *what* must learn to tell from evidence."""
+    lines: dict[str, list[str]] = defaultdict(list)
+    names = {view.calls[0].account}
+    for k in key:
+        if k["kind"] == "commitment" and k.get("account") in names:
+            for e in [*k["evidence"], *k["restated"]]:
+                lines[e["file"]].append(e["text"])
+    silent = np.zeros(len(view.said), dtype=bool)
+    for j, said in enumerate(view.said):
+        if view.said_call[j] == 0:
+            continue
+        where = file_of.get(view.calls[view.said_call[j]].call_id)
+        silent[j] = not any(_same_text(said.text, text) for text in lines.get(where, []))
+    return silent
+
+
 def map_texts(folder: Path = MAP_TEXTS) -> list[str]:
     """Every sentence of the labelled calls (both speakers) of 3 words or more, once, in file order."""
     texts: list[str] = []
@@ -166,18 +187,19 @@ def fit_relate(analyzer, cache: Path | None = None) -> np.ndarray:
     return relate
 
 
-def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], relate: np.ndarray,
+def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], relate: np.ndarray,
         epochs: int = EPOCHS) -> dict[str, np.ndarray]:
     """Both halves of the judge on `parts` (per account: attribution features, eligibility,
-    polarity inputs, labels): *which* by the log-likelihood of the key's promise (or none)
-    for every labelled utterance, *what* by cross-entropy on the utterances that are evidence
-    or a restatement; L2 on the weights."""
+    polarity inputs, labels, silent utterances): *which* by the log-likelihood of the key's
+    promise (or none) for every labelled utterance, *what* by cross-entropy on the utterances
+    that are evidence or a restatement (their SHOWS) and the silent ones (NOTHING), the
+    silent weighed NOTHING_WEIGHT in all; L2 on the weights."""
     import torch
 
     torch.manual_seed(SEED)
     shows = [PAIR_LABELS.index(label) for label in SHOWS]
     which, what = [], []
-    for F, eligible, X, labels in parts:
+    for F, eligible, X, labels, silent in parts:
         columns = [j for j in range(labels.shape[1]) if eligible[:, j].any() and (labels[:, j] >= 0).any()]
         if not columns:
             continue
@@ -192,14 +214,17 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], rela
             else:
                 target[r, -1] = 1.0
         which.append((torch.tensor(F[:, columns].transpose(1, 0, 2)), torch.tensor(eligible[:, columns].T), torch.tensor(target)))
-        if rows:
-            what.append((torch.tensor(X[rows]), torch.tensor(classes)))
+        quiet = np.flatnonzero(silent)
+        what.append((torch.tensor(X[rows + quiet.tolist()]),
+                     torch.tensor(classes + [SAYS.index(NOTHING)] * len(quiet)), torch.tensor([False] * len(rows) + [True] * len(quiet))))
     n_which = sum(len(t) for _, _, t in which)
-    Xw, yw = torch.cat([x for x, _ in what]), torch.cat([y for _, y in what])
+    Xw, yw = torch.cat([x for x, _, _ in what]), torch.cat([y for _, y, _ in what])
+    quiet = torch.cat([q for _, _, q in what])
+    weight = torch.where(quiet, NOTHING_WEIGHT * (~quiet).sum() / quiet.sum().clamp(min=1), torch.tensor(1.0))
     attribution = torch.zeros(len(ATTRIBUTION), requires_grad=True)
     none = torch.zeros(1, requires_grad=True)
-    polarity = torch.zeros(Xw.shape[1], len(SHOWS), requires_grad=True)
-    polarity_bias = torch.zeros(len(SHOWS), requires_grad=True)
+    polarity = torch.zeros(Xw.shape[1], len(SAYS), requires_grad=True)
+    polarity_bias = torch.zeros(len(SAYS), requires_grad=True)
     optimiser = torch.optim.Adam([attribution, none, polarity, polarity_bias], lr=0.05)
     for _ in range(epochs):
         optimiser.zero_grad()
@@ -208,7 +233,8 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], rela
             scores = (F @ attribution).masked_fill(~eligible, -1e9)
             scores = torch.cat([scores, none.expand(len(scores), 1)], 1)
             loss = loss - (target * torch.log_softmax(scores, 1)).sum()
-        loss = loss / n_which + torch.nn.functional.cross_entropy(Xw @ polarity + polarity_bias, yw)
+        what_loss = torch.nn.functional.cross_entropy(Xw @ polarity + polarity_bias, yw, reduction="none")
+        loss = loss / n_which + (weight * what_loss).sum() / weight.sum()
         loss = loss + L2_ATTRIBUTION * (attribution ** 2).sum() + L2_POLARITY * (polarity ** 2).sum()
         loss.backward()
         optimiser.step()
@@ -283,7 +309,7 @@ class Dataset:
         self.labels: dict[str, np.ndarray] = {}
         self.matched: dict[str, dict[int, dict]] = {}  # promise index -> its key commitment
         self.relate = relate
-        self.parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self.calls = _sorted_calls(histories)
         self.kinds = load_kinds(embed)
         self.profiles: dict[str, np.ndarray] = {}     # utterances' closeness to each mistake kind
@@ -295,7 +321,8 @@ class Dataset:
             view = AccountView.build(calls, embed, relate)
             self.views[account] = view
             self.labels[account], self.matched[account] = label_view(view, key, file_of)
-            self.parts[account] = (view.attribution(), view.eligible, view.polarity(), self.labels[account])
+            self.parts[account] = (view.attribution(), view.eligible, view.polarity(), self.labels[account],
+                                   label_silent(view, key, file_of))
             self.profiles[account] = view.kind_profile(self.kinds)
             self.mistakes[account] = label_mistakes(view, key, file_of)
         self.accounts = sorted(self.views)
@@ -543,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     judge = data.fit_judge(data.accounts)
     config = {
         "labels": list(PAIR_LABELS),
-        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS), "statuses": list(STATUSES),
+        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS), "says": list(SAYS), "statuses": list(STATUSES),
                      "status": [*STATUS_FEATURES, *(f"log {name}" for name in STATUS_FEATURES[:LOGGED])],
                      "polarity": ["utterance", "previous utterance", "next utterance", *POLARITY],
                      "mistake": ["utterance", "previous utterance", "next utterance", *MISTAKE],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analyzer.ledger import (
-    ATTRIBUTION, BROKEN, KEPT, LOGGED, MISTAKE, OPEN, POLARITY, SAME_KIND, SHOWS, STATUS_FEATURES, STATUSES, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
+    ATTRIBUTION, BROKEN, KEPT, LOGGED, MISTAKE, OPEN, POLARITY, SAME_KIND, SAYS, STATUS_FEATURES, STATUSES, CallHistory, Ledger, PairJudge, commitment_row, history_of, later_calls,
 )
 from analyzer.model import CallMeta
 from analyzer.analysis import Analyzer
@@ -44,7 +44,7 @@ class Unlinking:
     def make(embed) -> Ledger:
         d = 384
         tensors = {"attribution": np.zeros(len(ATTRIBUTION)), "none": np.array([50.0]),  # always "about none"
-                   "polarity": np.zeros((3 * d + len(POLARITY), len(SHOWS))), "polarity_bias": np.zeros(len(SHOWS)),
+                   "polarity": np.zeros((3 * d + len(POLARITY), len(SAYS))), "polarity_bias": np.zeros(len(SAYS)),
                    "relate": np.eye(d), "status": np.zeros((len(STATUS_FEATURES) + LOGGED, len(STATUSES))),
                    "status_bias": np.array([0.0, 0.0, 50.0]),  # always open
                    "status_mean": np.zeros(len(STATUS_FEATURES) + LOGGED), "status_scale": np.ones(len(STATUS_FEATURES) + LOGGED),
@@ -78,10 +78,10 @@ SECOND = history(
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
                             "audit paperwork' to be about the loading dock (0.20) rather than the SOC 2 report (0.05), "
-                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.71)")),
+                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.62; broken 0.36)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 0.97)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 1.00)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
@@ -192,3 +192,27 @@ def test_ledger_eval_scores_commitments_matched_by_promise_text(rows, accuracy, 
 def test_ledger_eval_scores_repeated_mistakes_by_call_and_earlier_call(flags, precision, recall, own):
     scores = score_repeats(flags, KEY, FILES)
     assert scores["precision"] == precision and scores["recall"] == recall and scores["own_call_flags"] == own
+
+
+def test_train_ledger_teaches_nothing_on_later_lines_that_are_no_ones_evidence():
+    """*What* learns "nothing" from later calls' lines that the key lists as no commitment's
+    evidence or restatement (found by the analyzer or not); first-call lines teach nothing."""
+    from analyzer.ledger import AccountView
+    from train_ledger import label_silent
+
+    def embed(texts):
+        rows = [np.random.default_rng(int(hashlib.sha1(t.encode()).hexdigest()[:8], 16)).normal(size=8) for t in texts]
+        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32).reshape(len(texts), 8)
+
+    view = AccountView.build([FIRST, SECOND], embed)
+    key = [{"kind": "commitment", "account": "Acme", "file": "a1.txt", "text": "I'll send you the ROI model by Friday.",
+            "evidence": [{"file": "a2.txt", "text": "the board loved them", "shows": "kept"}], "restated": []},
+           {"kind": "commitment", "account": "Acme", "file": "a1.txt", "text": "not found by the analyzer",
+            "evidence": [], "restated": [{"file": "a2.txt", "text": "How did the board meeting go?"}]}]
+    silent = label_silent(view, key, FILES)
+    texts = {s.text: bool(q) for s, q in zip(view.said, silent)}
+    assert not silent[view.said_call == 0].any()
+    assert not texts["Thanks for the numbers on savings, the board loved them and it helped a lot."]
+    assert not texts["Good to talk again. How did the board meeting go?"]
+    assert texts["I'm sorry about that."]
+    assert silent.sum() == len(SECOND.said) - 2
