@@ -548,7 +548,8 @@ class PairJudge:
     """P(the utterance shows this promise `o`) = P(it is about this promise) x P(it says `o`):
     *which* is a softmax over the account's eligible promises and "none" of a linear score
     of the ATTRIBUTION features; *what* a softmax regression over SAYS on the POLARITY
-    inputs (its "nothing" is part of "unrelated"). The relate map turns the heads' vectors into the space *which* compares in.
+    inputs (its "nothing" is part of "unrelated"). The relate map turns the heads' vectors
+    into the space *which* compares in.
     A promise's status is a softmax regression over STATUSES on status_inputs(): it weighs
     all the evidence at once, where a single most confident line misled (a thank-you about
     another promise, or a complaint about this one that the judge attributed weakly)."""

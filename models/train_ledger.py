@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from analyzer.ledger import (  # noqa: E402
-    ATTRIBUTION, CUES, LOGGED, MISTAKE, MODEL_NAME, PAIR_LABELS, POLARITY, NOTHING, OUTCOMES, RESTATED, SAME_KIND, SAYS, SHOWS,
+    ATTRIBUTION, CUES, LOGGED, MISTAKE, MODEL_NAME, NOTHING, OUTCOMES, PAIR_LABELS, POLARITY, RESTATED, SAME_KIND, SAYS, SHOWS,
     STATUS_FEATURES, STATUSES, UNRELATED, AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row,
     load_kinds, same_kind_features, status_inputs, unit_rows, _sorted_calls,
 )
@@ -140,7 +140,7 @@ def label_view(view: AccountView, key: list[dict], file_of: dict[str, str]) -> t
 
 
 def label_silent(view: AccountView, key: list[dict], file_of: dict[str, str]) -> np.ndarray:
-    """Per utterance, 1 when it is in a later call of the account and says nothing of any of
+    """Per utterance, True when it is in a later call of the account and says nothing of any of
     the key's commitments (no evidence, no restatement, of a commitment the analyzer found or
     not): what most utterances are, and what *what* must learn to tell from evidence."""
     lines: dict[str, list[str]] = defaultdict(list)
