@@ -214,12 +214,11 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nda
             else:
                 target[r, -1] = 1.0
         which.append((torch.tensor(F[:, columns].transpose(1, 0, 2)), torch.tensor(eligible[:, columns].T), torch.tensor(target)))
-        quiet = np.flatnonzero(silent)
-        what.append((torch.tensor(X[rows + quiet.tolist()]),
-                     torch.tensor(classes + [SAYS.index(NOTHING)] * len(quiet)), torch.tensor([False] * len(rows) + [True] * len(quiet))))
+        quiet = np.flatnonzero(silent).tolist()
+        what.append((torch.tensor(X[rows + quiet]), torch.tensor(classes + [SAYS.index(NOTHING)] * len(quiet))))
     n_which = sum(len(t) for _, _, t in which)
-    Xw, yw = torch.cat([x for x, _, _ in what]), torch.cat([y for _, y, _ in what])
-    quiet = torch.cat([q for _, _, q in what])
+    Xw, yw = torch.cat([x for x, _ in what]), torch.cat([y for _, y in what])
+    quiet = yw == SAYS.index(NOTHING)  # evidence lines are never NOTHING
     weight = torch.where(quiet, NOTHING_WEIGHT * (~quiet).sum() / quiet.sum().clamp(min=1), torch.tensor(1.0))
     attribution = torch.zeros(len(ATTRIBUTION), requires_grad=True)
     none = torch.zeros(1, requires_grad=True)
