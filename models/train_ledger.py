@@ -569,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     judge = data.fit_judge(data.accounts)
     config = {
         "labels": list(PAIR_LABELS),
-        "features": {"attribution": list(ATTRIBUTION), "shows": list(SHOWS), "says": list(SAYS), "statuses": list(STATUSES),
+        "features": {"attribution": list(ATTRIBUTION), "says": list(SAYS), "statuses": list(STATUSES),
                      "status": [*STATUS_FEATURES, *(f"log {name}" for name in STATUS_FEATURES[:LOGGED])],
                      "polarity": ["utterance", "previous utterance", "next utterance", *POLARITY],
                      "mistake": ["utterance", "previous utterance", "next utterance", *MISTAKE],

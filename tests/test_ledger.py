@@ -77,11 +77,11 @@ SECOND = history(
     ("ROI model", KEPT),             # the customer confirms use in other words
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
-                            "audit paperwork' to be about the loading dock (0.20) rather than the SOC 2 report (0.05), "
-                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.62; broken 0.36)")),
+                            "audit paperwork' to be about the loading dock (0.19) rather than the SOC 2 report (0.04), "
+                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.50; broken 0.48)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
-                            "audit paperwork' line is taken as broken evidence for the loading dock (0.20; broken 1.00)")),
+                            "audit paperwork' line is taken as broken evidence for the loading dock (0.19; broken 1.00)")),
 ])
 def test_ledger_links_evidence_by_meaning(shipped, promise, status):
     promises, _ = shipped.build([SECOND, FIRST])  # order does not matter: sorted by date
