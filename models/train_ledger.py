@@ -36,7 +36,6 @@ import hashlib
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -99,14 +98,24 @@ def _same_text(a: str, b: str) -> bool:
     return bool(na and nb) and (na in nb or nb in na or overlap(a, b) >= 0.8)
 
 
+def key_line_matcher(view: AccountView, file_of: dict[str, str]):
+    """`said_is(j, line)`: utterance j is the key line `line` ({"file", "text"}): in its file
+    and the same text."""
+    files = [file_of.get(view.calls[c].call_id) for c in view.said_call]
+
+    def said_is(j: int, line: dict) -> bool:
+        return line["file"] == files[j] and _same_text(view.said[j].text, line["text"])
+    return said_is
+
+
 def label_mistakes(view: AccountView, key: list[dict], file_of: dict[str, str]) -> list[str]:
     """Per utterance, the id of the key mistake it tells of ("" for none)."""
     mistakes = [k for k in key if k["kind"] == "mistake"]
+    said_is = key_line_matcher(view, file_of)
     labels = [""] * len(view.said)
-    for j, said in enumerate(view.said):
-        where = file_of.get(view.calls[view.said_call[j]].call_id)
+    for j in range(len(view.said)):
         for m in mistakes:
-            if m["file"] == where and _same_text(said.text, m["text"]):
+            if said_is(j, m):
                 labels[j] = m["id"]
     return labels
 
@@ -124,16 +133,15 @@ def label_view(view: AccountView, key: list[dict], file_of: dict[str, str]) -> t
         if best[0] >= 0.6 and best[1] not in matched:
             matched[best[1]] = k
     eligible = view.eligible
+    said_is = key_line_matcher(view, file_of)
     for i, k in matched.items():
         for j in np.flatnonzero(eligible[i]):
-            said = view.said[j]
-            where = file_of.get(view.calls[view.said_call[j]].call_id)
             label = UNRELATED
             for e in k["evidence"]:
-                if e["file"] == where and _same_text(said.text, e["text"]):
+                if said_is(j, e):
                     label = e["shows"]
             for r in k["restated"]:
-                if r["file"] == where and _same_text(said.text, r["text"]):
+                if said_is(j, r):
                     label = RESTATED
             labels[i, j] = PAIR_LABELS.index(label)
     return labels, matched
@@ -143,19 +151,12 @@ def label_silent(view: AccountView, key: list[dict], file_of: dict[str, str]) ->
     """Per utterance, True when it is in a later call of the account and says nothing of any of
     the key's commitments (no evidence, no restatement, of a commitment the analyzer found or
     not): what most utterances are, and what *what* must learn to tell from evidence."""
-    lines: dict[str, list[str]] = defaultdict(list)
-    names = {view.calls[0].account}
-    for k in key:
-        if k["kind"] == "commitment" and k.get("account") in names:
-            for e in [*k["evidence"], *k["restated"]]:
-                lines[e["file"]].append(e["text"])
-    silent = np.zeros(len(view.said), dtype=bool)
-    for j, said in enumerate(view.said):
-        if view.said_call[j] == 0:
-            continue
-        where = file_of.get(view.calls[view.said_call[j]].call_id)
-        silent[j] = not any(_same_text(said.text, text) for text in lines.get(where, []))
-    return silent
+    account = view.calls[0].account
+    lines = [line for k in key if k["kind"] == "commitment" and k.get("account") == account
+             for line in (*k["evidence"], *k["restated"])]
+    said_is = key_line_matcher(view, file_of)
+    return np.array([view.said_call[j] > 0 and not any(said_is(j, line) for line in lines)
+                     for j in range(len(view.said))], dtype=bool)
 
 
 def map_texts(folder: Path = MAP_TEXTS) -> list[str]:
