@@ -494,7 +494,7 @@ JUDGE_TENSORS = ("attribution", "none", "polarity", "polarity_bias", "relate",
                  "mistake", "mistake_bias", "same_kind", "same_kind_bias")
 
 
-def status_inputs(view: AccountView, judged: "Judged") -> np.ndarray:
+def status_inputs(view: AccountView, about: np.ndarray, says: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """(promises, len(STATUS_FEATURES) + LOGGED): per promise, over the later calls' utterances,
     the best and the combined chance that one shows it kept / broken / pending, how strongly
     any is about it, what the utterances about it say on average (weighted by how much they
@@ -507,14 +507,14 @@ def status_inputs(view: AccountView, judged: "Judged") -> np.ndarray:
         later = np.flatnonzero(view.said_call > view.promise_call[i])
         if not len(later):
             continue
-        shown = judged.probabilities[i][later][:, columns].astype(np.float64)
-        about = judged.about[i][later].astype(np.float64)
-        says = judged.says[later].astype(np.float64)
-        weights = about / max(about.sum(), 1e-6)
-        average = weights @ says
-        closest = says[int(about.argmax())]
+        shown = probabilities[i][later][:, columns].astype(np.float64)
+        near = about[i][later].astype(np.float64)
+        said = says[later].astype(np.float64)
+        weights = near / max(near.sum(), 1e-6)
+        average = weights @ said
+        closest = said[int(near.argmax())]
         any_of = 1.0 - np.prod(1.0 - np.clip(shown[:, :2], 0.0, 0.999), axis=0)
-        rows[i] = [*shown.max(axis=0), *any_of, about.max(), about.sum(), *average[:3], *closest[:2],
+        rows[i] = [*shown.max(axis=0), *any_of, near.max(), near.sum(), *average[:3], *closest[:2],
                    float(view.due_passed(i)), float(promise.specific)]
     return np.concatenate([rows, np.log(np.clip(rows[:, :LOGGED], 1e-4, None))], axis=1).astype(np.float32)
 
@@ -609,13 +609,12 @@ class PairJudge:
         probs[:, :, [PAIR_LABELS.index(label) for label in SHOWS]] = joint
         probs[:, :, PAIR_LABELS.index(UNRELATED)] = 1.0 - joint.sum(axis=2)
         probs[~view.eligible] = np.eye(len(PAIR_LABELS), dtype=np.float32)[0]
-        judged = Judged(about, says, probs, unknown)
-        return dataclasses.replace(judged, status=self.status(view, judged))
+        return Judged(about, says, probs, self.status(view, about, says, probs))
 
-    def status(self, view: AccountView, judged: Judged) -> np.ndarray:
-        """(promises, len(STATUSES)); a promise with no later call is open."""
+    def status(self, view: AccountView, about: np.ndarray, says: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """(promises, len(STATUSES)) from both halves' readings; a promise with no later call is open."""
         t = self.tensors
-        inputs = (status_inputs(view, judged) - t["status_mean"]) / t["status_scale"]
+        inputs = (status_inputs(view, about, says, probabilities) - t["status_mean"]) / t["status_scale"]
         status = softmax(inputs @ t["status"] + t["status_bias"], axis=1)
         judged_later = np.array([(view.said_call > c).any() for c in view.promise_call], dtype=bool)
         status[~judged_later] = np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)]

@@ -388,7 +388,8 @@ class Dataset:
         inputs, statuses = [], []
         for account in accounts:
             view = self.views[account]
-            features = status_inputs(view, judged(judges[account], self, account))
+            reading = judged(judges[account], self, account)
+            features = status_inputs(view, reading.about, reading.says, reading.probabilities)
             for i, k in sorted(self.matched[account].items()):
                 if (view.said_call > view.promise_call[i]).any():
                     inputs.append(features[i])
