@@ -601,8 +601,8 @@ class PairJudge:
     def judge(self, view: AccountView) -> Judged:
         n_p, n_s = len(view.promises), len(view.said)
         probs = np.zeros((n_p, n_s, len(PAIR_LABELS)), dtype=np.float32)
-        unknown = np.tile(np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)], (n_p, 1))
-        if not n_p or not n_s:
+        if not n_p or not n_s:  # nothing later to read: every promise open
+            unknown = np.tile(np.eye(len(STATUSES), dtype=np.float32)[STATUSES.index(OPEN)], (n_p, 1))
             return Judged(np.zeros((n_p, n_s), dtype=np.float32), np.zeros((n_s, len(SAYS)), dtype=np.float32), probs, unknown)
         about, says = self.about(view), self.says(view)
         joint = about[:, :, None] * says[None, :, :len(SHOWS)]
