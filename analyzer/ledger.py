@@ -250,14 +250,16 @@ SAYS = (*SHOWS, NOTHING)
 # what became of a promise, read from everything the judge made of the account's later utterances
 STATUSES = (KEPT, BROKEN, OPEN)
 STATUS_FEATURES = (
-    "kept_best", "broken_best", "pending_best", "kept_any", "broken_any", "about_best", "about_total",
+    "kept_best", "broken_best", "pending_best", "about_best",
     "says_kept", "says_broken", "says_pending", "closest_says_kept", "closest_says_broken", "due_passed", "specific",
 )
-LOGGED = 7  # the first seven are probabilities; their logs are inputs too
+LOGGED = 4  # the first four are probabilities; their logs are inputs too
+ABOUT_TOP = 3  # what a promise's later moments say: the few most about it, not every moment of the call
 # does an utterance tell of a mistake: its vector, the previous and the next one of its call, and these
-MISTAKE = ("kind_similarity", "customer", "is_promise")
+MISTAKE = ("kind_similarity", "customer", "is_promise", "owned_nearby")
 # are two mistake moments of different calls the same kind of mistake
-SAME_KIND = ("similarity", "related_similarity", "kind_profile_similarity", "same_nearest_kind", "weaker_kind_similarity")
+SAME_KIND = ("similarity", "related_similarity", "kind_profile_similarity", "same_nearest_kind", "weaker_kind_similarity",
+             "shared_words", "said_again")
 
 
 @dataclass
@@ -407,30 +409,55 @@ class AccountView:
     def mistake_inputs(self, profile: np.ndarray) -> np.ndarray:
         """(utterances, 3 * d + len(MISTAKE)): the utterance's vector, the previous and the next
         one of its call ("the invoice is wrong" - "which line?" - "it bills the trial seats"),
-        its closeness to the nearest kind of mistake, speaker, is a promise."""
+        its closeness to the nearest kind of mistake, speaker, is a promise, and whether the heads
+        found the salesperson owning a mistake or blaming someone in it or the two after it."""
         previous, following = self.neighbours
         nearest = profile.max(axis=1, keepdims=True) if profile.shape[1] else np.zeros((len(self.said), 1), dtype=np.float32)
-        return np.concatenate([self.S, previous, following, nearest, self.customer[:, None], self.said_promise[:, None]],
-                              axis=1).astype(np.float32)
+        return np.concatenate([self.S, previous, following, nearest, self.customer[:, None], self.said_promise[:, None],
+                               self.owned_nearby[:, None]], axis=1).astype(np.float32)
+
+    @cached_property
+    def owned_nearby(self) -> np.ndarray:
+        """(utterances,) 1 when it, or one of the next two utterances of its call, is an
+        ownership or blame-shifting finding: how a mistake, once raised, is usually answered."""
+        owned = {u for history in self.calls for u in history.owned}
+        found = np.array([s.utterance_id in owned for s in self.said], dtype=bool)
+        nearby = found.copy()
+        for step in (1, 2):
+            same_call = self.said_call[step:] == self.said_call[:-step]
+            nearby[:-step] |= found[step:] & same_call
+        return nearby.astype(np.float32)
 
     def same_kind_inputs(self, profile: np.ndarray, earlier: np.ndarray, j: int) -> np.ndarray:
         """(len(earlier), len(SAME_KIND)) for the pairs (earlier[n], j) of mistake moments."""
         related = self.related[1]
-        return same_kind_features(self.S[earlier], related[earlier], profile[earlier], self.S[j], related[j], profile[j])
+        return same_kind_features(self.S[earlier], related[earlier], profile[earlier], [self.said[i].text for i in earlier],
+                                  self.S[j], related[j], profile[j], self.said[j].text)
 
 
-def same_kind_features(S: np.ndarray, related: np.ndarray, profile: np.ndarray,
-                       s: np.ndarray, r: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """(len(S), len(SAME_KIND)): each of the moments S (vectors, related vectors, kind
-    profiles) against the moment s, r, p."""
+def same_kind_features(S: np.ndarray, related: np.ndarray, profile: np.ndarray, texts: list[str],
+                       s: np.ndarray, r: np.ndarray, p: np.ndarray, text: str) -> np.ndarray:
+    """(len(S), len(SAME_KIND)): each of the earlier moments S (vectors, related vectors, kind
+    profiles, texts) against the later moment s, r, p, text: how alike they are in meaning and
+    kind, the words they share (the misspelt name, the wrong figure, the person left off),
+    and whether the later one says it happened again."""
     # the profiles' shapes: each centred on its own mean, since every utterance is somewhat
     # close to every kind
     shape = unit_rows(profile - profile.mean(axis=1, keepdims=True))
     centred = p - p.mean()
+    words = topic_words(text)
+    shared = [len(words & w) / max(1, min(len(words), len(w))) for w in map(topic_words, texts)]
+    again = float(bool(pattern_data.find(_recurrence_patterns(), text)))
     return np.column_stack([
         S @ s, related @ r, shape @ (centred / max(float(np.linalg.norm(centred)), 1e-9)),
         (profile.argmax(axis=1) == p.argmax()).astype(np.float32), np.minimum(profile.max(axis=1), p.max()),
+        np.array(shared, dtype=np.float32).reshape(len(texts)), np.full(len(texts), again, dtype=np.float32),
     ]).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _recurrence_patterns() -> tuple:
+    return pattern_data.load("recurrence")
 
 
 def description_texts() -> list[str]:
@@ -496,11 +523,13 @@ JUDGE_TENSORS = ("attribution", "none", "polarity", "polarity_bias", "relate",
 
 def status_inputs(view: AccountView, about: np.ndarray, says: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """(promises, len(STATUS_FEATURES) + LOGGED): per promise, over the later calls' utterances,
-    the best and the combined chance that one shows it kept / broken / pending, how strongly
-    any is about it, what the utterances about it say on average (weighted by how much they
-    are about it) and what the closest one says, whether its due date passed before a later
-    call, whether it was specific; then the logs of the seven probabilities. Zero for a
-    promise with no later utterance."""
+    the best chance that one shows it kept / broken / pending, how strongly the closest is
+    about it, what the ABOUT_TOP utterances most about it say on average (weighted by how
+    much they are about it) and what the closest one says, whether its due date passed before a later
+    call, whether it was specific; then the logs of the four probabilities. Nothing that
+    grows with the number of later utterances (a combined chance, a total): calls twice as
+    long as the training accounts' moved those and the status with them, and a 45-minute
+    call has ten times as many. Zero for a promise with no later utterance."""
     columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
     rows = np.zeros((len(view.promises), len(STATUS_FEATURES)), dtype=np.float64)
     for i, promise in enumerate(view.promises):
@@ -510,11 +539,10 @@ def status_inputs(view: AccountView, about: np.ndarray, says: np.ndarray, probab
         shown = probabilities[i][later][:, columns].astype(np.float64)
         near = about[i][later].astype(np.float64)
         said = says[later].astype(np.float64)
-        weights = near / max(near.sum(), 1e-6)
-        average = weights @ said
-        closest = said[int(near.argmax())]
-        any_of = 1.0 - np.prod(1.0 - np.clip(shown[:, :2], 0.0, 0.999), axis=0)
-        rows[i] = [*shown.max(axis=0), *any_of, near.max(), near.sum(), *average[:3], *closest[:2],
+        top = np.argsort(-near, kind="stable")[:ABOUT_TOP]
+        average = (near[top] / max(near[top].sum(), 1e-6)) @ said[top]
+        closest = said[top[0]]
+        rows[i] = [*shown.max(axis=0), near.max(), *average[:3], *closest[:2],
                    float(view.due_passed(i)), float(promise.specific)]
     return np.concatenate([rows, np.log(np.clip(rows[:, :LOGGED], 1e-4, None))], axis=1).astype(np.float32)
 
@@ -793,7 +821,7 @@ class Ledger:
             for i, q in zip(earlier.tolist(), same.tolist()):
                 score = float(told[i] * told[j] * q)
                 pair = (int(view.said_call[j]), int(view.said_call[i]))
-                if score >= t["repeat"] and (pair not in best or score > best[pair][0]):
+                if q >= t["repeat"] and (pair not in best or score > best[pair][0]):
                     best[pair] = (score, int(j), i, q)
         found = []
         for (c, c0), (score, j, i, q) in sorted(best.items()):
