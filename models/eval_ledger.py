@@ -12,7 +12,9 @@ their status, overdue flag and evidence; mistakes with `repeat_of`). The script 
   call of a mistake first seen in the call the row cites; precision and recall, and the
   count of rows that cite their own call (must be 0).
 
-`--model-dir` points LOYALTY_MODEL_DIR at another models folder (a held-out fold's ledger)."""
+With several folders, each is scored, then all of them pooled (`make eval-ledger
+ACCOUNTS="a b"`). `--model-dir` points LOYALTY_MODEL_DIR at another models folder (a
+held-out fold's ledger)."""
 from __future__ import annotations
 
 import argparse
@@ -89,16 +91,24 @@ def score_commitments(rows: list[dict], key: list[dict], file_of: dict[str, str]
         right[k["status"]] += predicted == k["status"]
         predicted_overdue = bool(row) and str(row.get("overdue")) in ("yes", "True", "true")
         overdue_right += predicted_overdue == bool(k["overdue"])
-    n = len(commitments)
+    return commitment_summary(right, total, overdue_right, sum(1 for v in matched.values() if v is not None),
+                              {f"{a}->{b}": c for (a, b), c in confusion.items()})
+
+
+def commitment_summary(right: Counter, total: Counter, overdue_right: int, found: int, confusion: dict[str, int]) -> dict:
+    """The commitment scores from their counts (right and key commitments per status)."""
+    n = sum(total.values())
     return {
         "commitments": n,
-        "found": sum(1 for v in matched.values() if v is not None),
+        "found": found,
         "accuracy": sum(right.values()) / n if n else 0.0,
         "all_open_baseline": total["open"] / n if n else 0.0,
         "recall": {s: (right[s] / total[s] if total[s] else None) for s in STATUSES},
         "support": {s: total[s] for s in STATUSES},
+        "right": {s: right[s] for s in STATUSES},
+        "overdue_right": overdue_right,
         "overdue_accuracy": overdue_right / n if n else 0.0,
-        "confusion": {f"{a}->{b}": c for (a, b), c in sorted(confusion.items())},
+        "confusion": dict(sorted(confusion.items())),
     }
 
 
@@ -115,15 +125,32 @@ def score_repeats(flags: list[dict], key: list[dict], file_of: dict[str, str]) -
         if remaining[pair] > 0:
             remaining[pair] -= 1
             true_positive += 1
-    n_expected = sum(expected.values())
+    return repeat_summary(len(flags), sum(expected.values()), true_positive, own_call)
+
+
+def repeat_summary(flags: int, repeats: int, right: int, own_call: int) -> dict:
     return {
-        "flags": len(flags),
-        "repeats": n_expected,
-        "right": true_positive,
-        "precision": true_positive / len(flags) if flags else None,
-        "recall": true_positive / n_expected if n_expected else None,
+        "flags": flags,
+        "repeats": repeats,
+        "right": right,
+        "precision": right / flags if flags else None,
+        "recall": right / repeats if repeats else None,
         "own_call_flags": own_call,
     }
+
+
+def pooled(results: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """The scores of several folders' (commitments, repeats) as one set: one set's 200
+    commitments and 6 repeats are too few to tell two judges apart."""
+    right, total, confusion = Counter(), Counter(), Counter()
+    for commitments, _ in results:
+        right.update(commitments["right"])
+        total.update(commitments["support"])
+        confusion.update(commitments["confusion"])
+    repeats = [r for _, r in results]
+    return (commitment_summary(right, total, sum(c["overdue_right"] for c, _ in results),
+                               sum(c["found"] for c, _ in results), dict(confusion)),
+            repeat_summary(*(sum(r[k] for r in repeats) for k in ("flags", "repeats", "right", "own_call_flags"))))
 
 
 _FIRST = re.compile(r"as in call (\S+)")
@@ -161,26 +188,35 @@ def report(commitments: dict, repeats: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--out", type=Path, help="where `loyalty analyze` writes (default: a temporary folder)")
+    parser.add_argument("folders", type=Path, nargs="+", help="account folders; with several, each and then all pooled")
+    parser.add_argument("--out", type=Path, help="where `loyalty analyze` writes (default: a temporary folder); one folder only")
     parser.add_argument("--model-dir", type=Path, help="models folder for this run (LOYALTY_MODEL_DIR)")
     args = parser.parse_args(argv)
-    folder = args.folder.resolve()
+    if args.out and len(args.folders) > 1:
+        parser.error("--out takes one folder")
     env = dict(os.environ)
     if args.model_dir:
         env["LOYALTY_MODEL_DIR"] = str(args.model_dir.resolve())
-    with tempfile.TemporaryDirectory() as scratch:
-        out = args.out or Path(scratch) / "out"
-        # `python -m analyzer.cli` from this checkout: the `loyalty` script may belong to another
-        command = [sys.executable, "-m", "analyzer.cli", "analyze", str(folder), "--manifest", str(folder / "manifest.csv"), "--out", str(out)]
-        done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-        if done.returncode not in (0, 1):  # 1: some files had problems, the rest were analysed
-            print(f"loyalty analyze failed ({done.returncode})", file=sys.stderr)
-            return 2
-        rows, flags = read_outputs(out)
-    key = load_key(folder)
-    files = call_files(folder)
-    print(report(score_commitments(rows, key, files), score_repeats(flags, key, files)))
+    results = []
+    for folder in (f.resolve() for f in args.folders):
+        with tempfile.TemporaryDirectory() as scratch:
+            out = args.out or Path(scratch) / "out"
+            # `python -m analyzer.cli` from this checkout: the `loyalty` script may belong to another
+            command = [sys.executable, "-m", "analyzer.cli", "analyze", str(folder), "--manifest", str(folder / "manifest.csv"), "--out", str(out)]
+            done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+            if done.returncode not in (0, 1):  # 1: some files had problems, the rest were analysed
+                print(f"loyalty analyze failed on {folder} ({done.returncode})", file=sys.stderr)
+                return 2
+            rows, flags = read_outputs(out)
+        key = load_key(folder)
+        files = call_files(folder)
+        results.append((score_commitments(rows, key, files), score_repeats(flags, key, files)))
+        if len(args.folders) > 1:
+            print(f"== {folder.name}")
+        print(report(*results[-1]))
+    if len(results) > 1:
+        print(f"== pooled: {len(results)} folders")
+        print(report(*pooled(results)))
     return 0
 
 

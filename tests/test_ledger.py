@@ -22,7 +22,7 @@ from analyzer.score import with_ledger
 from conftest import make_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
-from eval_ledger import score_commitments, score_repeats  # noqa: E402
+from eval_ledger import pooled, score_commitments, score_repeats  # noqa: E402
 
 PATTERNS = Analyzer()  # patterns only: the ledger is what is tested here
 
@@ -213,6 +213,20 @@ def test_ledger_eval_scores_commitments_matched_by_promise_text(rows, accuracy, 
 def test_ledger_eval_scores_repeated_mistakes_by_call_and_earlier_call(flags, precision, recall, own):
     scores = score_repeats(flags, KEY, FILES)
     assert scores["precision"] == precision and scores["recall"] == recall and scores["own_call_flags"] == own
+
+
+def test_ledger_eval_pools_folders_by_their_counts():
+    """Pooled scores weigh every commitment and every flag once, not every folder once."""
+    right = [{"call_id": "c1", "action": "I'll send the ROI model by Friday.", "status": "kept", "overdue": "no"},
+             {"call_id": "c1", "action": "I'll get you the SOC 2 report.", "status": "broken", "overdue": "yes"},
+             {"call_id": "c1", "action": "I'll book the site visit.", "status": "open", "overdue": "no"}]
+    good = (score_commitments(right, KEY, FILES), score_repeats([{"call_id": "c2", "first_call_id": "c1"}], KEY, FILES))
+    bad = (score_commitments(right[:1], KEY[:1], FILES), score_repeats([{"call_id": "c2", "first_call_id": "c2"}] * 3, KEY, FILES))
+    commitments, repeats = pooled([good, bad])
+    assert commitments["commitments"] == 4 and commitments["accuracy"] == pytest.approx(1.0)
+    assert commitments["recall"]["kept"] == pytest.approx(1.0) and commitments["support"]["kept"] == 2
+    assert (repeats["flags"], repeats["right"], repeats["repeats"], repeats["own_call_flags"]) == (4, 1, 2, 3)
+    assert repeats["precision"] == pytest.approx(0.25) and repeats["recall"] == pytest.approx(0.5)
 
 
 def test_train_ledger_teaches_nothing_on_later_lines_that_are_no_ones_evidence():
