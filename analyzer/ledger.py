@@ -239,10 +239,11 @@ def later_calls(histories: list[CallHistory]) -> set[str]:
 # which promise an utterance is about: features of the (promise, utterance) pair
 ATTRIBUTION = (
     "similarity", "contrast", "best_in_call", "gap_to_call_best", "word_overlap", "window_similarity",
-    "next_call", "same_call", "customer", "mentions_time", "due_passed",
+    "next_call", "same_call", "customer", "mentions_time", "due_passed", "owned_reply",
 )
 # what it says: the utterance's vector, the ones before and after it in its call, and these
-POLARITY = ("cue_kept", "cue_broken", "cue_pending", "sounds_kept", "sounds_broken", "sounds_pending", "customer", "is_promise")
+POLARITY = ("cue_kept", "cue_broken", "cue_pending", "sounds_kept", "sounds_broken", "sounds_pending", "customer", "is_promise",
+            "owned")
 SHOWS = (KEPT, BROKEN, PENDING, RESTATED)
 # what an utterance says about a promise it would be about: one of SHOWS, or nothing at all (a
 # question, small talk, a new topic), which most utterances say
@@ -370,6 +371,9 @@ class AccountView:
                 sim[i], contrast[i], best_in_call[i], gap[i], overlap, window[i],
                 (self.said_call == pc + 1).astype(np.float32), (self.said_call == pc).astype(np.float32),
                 customer, mentions_time, due_passed,
+                # the salesperson owning a slip ("that one's on me") answers the line before it,
+                # and is about what that line is about
+                self.owned * window[i],
             ])
         return features
 
@@ -394,11 +398,11 @@ class AccountView:
     def polarity(self) -> np.ndarray:
         """(utterances, 3 * d + len(POLARITY)): the utterance's vector, the previous and the
         next one of its call ("did it arrive?" - "no, still waiting"), cues and outcome
-        similarities, speaker, is a promise."""
+        similarities, speaker, is a promise, the salesperson owning a slip in it."""
         previous, following = self.neighbours
         cues = np.array([[float(tag in s.cues) for tag in CUES] for s in self.said], dtype=np.float32).reshape(len(self.said), 3)
-        return np.concatenate([self.S, previous, following, cues, self.sounds, self.customer[:, None], self.said_promise[:, None]],
-                              axis=1).astype(np.float32)
+        return np.concatenate([self.S, previous, following, cues, self.sounds, self.customer[:, None], self.said_promise[:, None],
+                               self.owned[:, None]], axis=1).astype(np.float32)
 
     def kind_profile(self, kinds: list["MistakeKind"]) -> np.ndarray:
         """(utterances, kinds): each utterance's closeness to each kind's nearest description."""
@@ -417,11 +421,18 @@ class AccountView:
                                self.owned_nearby[:, None]], axis=1).astype(np.float32)
 
     @cached_property
+    def owned(self) -> np.ndarray:
+        """(utterances,) 1 when the heads found the salesperson owning a mistake or blaming
+        someone in it: about half the salesperson's lines that report a broken promise, a
+        tenth of the others, with the training writers and new ones alike."""
+        found = {u for history in self.calls for u in history.owned}
+        return np.array([s.utterance_id in found for s in self.said], dtype=np.float32)
+
+    @cached_property
     def owned_nearby(self) -> np.ndarray:
         """(utterances,) 1 when it, or one of the next two utterances of its call, is an
         ownership or blame-shifting finding: how a mistake, once raised, is usually answered."""
-        owned = {u for history in self.calls for u in history.owned}
-        found = np.array([s.utterance_id in owned for s in self.said], dtype=bool)
+        found = self.owned.astype(bool)
         nearby = found.copy()
         for step in (1, 2):
             same_call = self.said_call[step:] == self.said_call[:-step]

@@ -79,7 +79,7 @@ SECOND = history(
     pytest.param("SOC 2 report", BROKEN, marks=pytest.mark.xfail(  # the customer says it never came
         strict=True, reason="known weakness of the shipped judge (attribution): it takes 'still waiting on the security "
                             "audit paperwork' to be about the loading dock (0.22) rather than the SOC 2 report (0.04), "
-                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.68; broken 0.28)")),
+                            "so the status model reads the thank-you for the numbers (about it 0.06) as kept (0.67; broken 0.28)")),
     pytest.param("loading dock", OPEN, marks=pytest.mark.xfail(
         strict=True, reason="known weakness of the shipped judge (attribution): the same 'still waiting on the security "
                             "audit paperwork' line is taken as broken evidence for the loading dock (0.22; broken 0.99)")),
