@@ -536,11 +536,11 @@ def status_inputs(view: AccountView, about: np.ndarray, says: np.ndarray, probab
     """(promises, len(STATUS_FEATURES) + LOGGED): per promise, over the later calls' utterances,
     the best chance that one shows it kept / broken / pending, how strongly the closest is
     about it, what the ABOUT_TOP utterances most about it say on average (weighted by how
-    much they are about it) and what the closest one says, whether its due date passed before a later
-    call, whether it was specific; then the logs of the four probabilities. Nothing that
-    grows with the number of later utterances (a combined chance, a total): calls twice as
-    long as the training accounts' moved those and the status with them, and a 45-minute
-    call has ten times as many. Zero for a promise with no later utterance."""
+    much they are about it) and what the closest one says, whether its due date passed
+    before a later call, whether it was specific; then the logs of the four probabilities.
+    Nothing that grows with the number of later utterances (a combined chance, a total):
+    calls twice as long as the training accounts' moved those and the status with them, and
+    a 45-minute call has ten times as many. Zero for a promise with no later utterance."""
     columns = [PAIR_LABELS.index(label) for label in OUTCOMES]
     rows = np.zeros((len(view.promises), len(STATUS_FEATURES)), dtype=np.float64)
     for i, promise in enumerate(view.promises):
@@ -814,7 +814,8 @@ class Ledger:
 
     def repeats(self, view: AccountView, account: str) -> list[RepeatedMistake]:
         """Moments that tell of a mistake, paired across calls: a later call's moment and an
-        earlier call's that are the same kind of mistake make a repeat (never within one call).
+        earlier call's that are the same kind of mistake make a repeat (never within one call):
+        both past the mistake threshold, and their same-kind probability past the repeat one.
         One flag per later call and earlier call, for the pair the models are surest of."""
         t = self.judge.thresholds
         kinds = self.kinds

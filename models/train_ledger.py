@@ -485,6 +485,7 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
     """On out-of-fold judges: the listing thresholds (choose_listing), then the restatement
     threshold by accuracy + the lowest status recall. The repeated-mistake thresholds are
     chosen apart, on other accounts (choose_repeat_thresholds)."""
+    # the repeated-mistake thresholds here only let evaluate() run; choose_repeat_thresholds sets them
     thresholds = {"mistake": 0.3, "repeat": 0.5, **choose_listing(data, accounts, judges)}
     best = None
     for restated in (0.1, 0.2, 0.35, 0.5):
@@ -502,12 +503,13 @@ def choose_repeat_thresholds(calibration: list[Dataset], tensors: dict[str, np.n
     one in five in accounts written as real ones are), and thresholds chosen there flagged
     two to seven wrong repeats for every right one on new accounts."""
     best = None
+    judges = [{a: judge_from(tensors, {}) for a in data.accounts} for data in calibration]  # each account judged once
     for mistake in (0.1, 0.2, 0.3, 0.5):
         for repeat in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
             chosen = {**thresholds, "mistake": mistake, "repeat": repeat}
             right = flags = repeats = 0
-            for data in calibration:
-                _, found = evaluate(data, data.accounts, {a: judge_from(tensors, {}) for a in data.accounts}, embed, chosen)
+            for data, judged_by in zip(calibration, judges):
+                _, found = evaluate(data, data.accounts, judged_by, embed, chosen)
                 right, flags, repeats = right + found["right"], flags + found["flags"], repeats + found["repeats"]
             f1 = 2 * right / max(1, flags + repeats)
             if best is None or f1 > best[0] + 1e-9:
