@@ -51,7 +51,7 @@ from analyzer.ledger import (  # noqa: E402
     STATUS_FEATURES, STATUSES, UNRELATED, AccountView, CallHistory, Judged, Ledger, PairJudge, commitment_row,
     load_kinds, same_kind_features, status_inputs, unit_rows, _sorted_calls,
 )
-from eval_ledger import overlap, report, score_commitments, score_repeats, tokens  # noqa: E402
+from eval_ledger import overlap, pooled, report, score_commitments, score_repeats, tokens  # noqa: E402
 
 DATA = HERE / "data" / "accounts_train"
 MAP_TEXTS = HERE / "data" / "calls"
@@ -496,25 +496,28 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
     return thresholds
 
 
-def choose_repeat_thresholds(calibration: list[Dataset], tensors: dict[str, np.ndarray], embed, thresholds: dict) -> dict:
+def choose_repeat_thresholds(calibration: list[Dataset], judges: list[dict[str, PairJudge]], embed, thresholds: dict) -> dict:
     """The mistake-moment and same-kind thresholds by repeated-mistake F1 over the
-    `calibration` accounts, read by the judge `tensors`. Not on the training accounts: they
-    were written to repeat their mistakes (about one mistake in three repeats one, against
-    one in five in accounts written as real ones are), and thresholds chosen there flagged
-    two to seven wrong repeats for every right one on new accounts."""
+    `calibration` accounts pooled, each set's accounts read by `judges` (one dict per set).
+    Not on the training accounts: they were written to repeat their mistakes (about one
+    mistake in three repeats one, against one in five in accounts written as real ones
+    are), and thresholds chosen there flagged two to seven wrong repeats for every right one
+    on new accounts."""
     best = None
-    judges = [{a: judge_from(tensors, {}) for a in data.accounts} for data in calibration]  # each account judged once
     for mistake in (0.1, 0.2, 0.3, 0.5):
         for repeat in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
             chosen = {**thresholds, "mistake": mistake, "repeat": repeat}
-            right = flags = repeats = 0
-            for data, judged_by in zip(calibration, judges):
-                _, found = evaluate(data, data.accounts, judged_by, embed, chosen)
-                right, flags, repeats = right + found["right"], flags + found["flags"], repeats + found["repeats"]
-            f1 = 2 * right / max(1, flags + repeats)
+            _, found = pooled([evaluate(data, data.accounts, reading, embed, chosen) for data, reading in zip(calibration, judges)])
+            f1 = 2 * found["right"] / max(1, found["flags"] + found["repeats"])
             if best is None or f1 > best[0] + 1e-9:
                 best = (f1, mistake, repeat)
     return {**thresholds, "mistake": best[1], "repeat": best[2]}
+
+
+def reading_of(calibration: list[Dataset], tensors: dict[str, np.ndarray]) -> list[dict[str, PairJudge]]:
+    """One judge per calibration account, so that each account is judged once however many
+    thresholds are tried on it."""
+    return [{a: judge_from(tensors, {}) for a in data.accounts} for data in calibration]
 
 
 def out_of_fold(data: Dataset, accounts: list[str], status: bool = False) -> dict[str, PairJudge]:
@@ -575,8 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     calibration = [Dataset(analyse(folder, analyzer, args.cache), load_key(folder), call_files(folder), embed, data.relate)
                    for folder in args.calibration]
     dev_judge = data.fit_judge(dev)
-    thresholds = choose_repeat_thresholds(
-        calibration, dev_judge, embed, choose_thresholds(data, dev, out_of_fold(data, dev, status=True), embed))
+    thresholds = choose_repeat_thresholds(calibration, reading_of(calibration, dev_judge), embed,
+                                          choose_thresholds(data, dev, out_of_fold(data, dev, status=True), embed))
     print("thresholds (chosen on out-of-fold development accounts; repeats on the calibration accounts):", thresholds)
     held = evaluate(data, test, {a: judge_from(dev_judge, {}) for a in test}, embed, thresholds)
     print("held-out accounts, model trained on the development accounts:")
@@ -586,13 +589,13 @@ def main(argv: list[str] | None = None) -> int:
 
     everyone = out_of_fold(data, data.accounts, status=True)
     judge = data.fit_judge(data.accounts)
-    final_thresholds = choose_repeat_thresholds(calibration, judge, embed,
+    calibration_judges = reading_of(calibration, judge)
+    final_thresholds = choose_repeat_thresholds(calibration, calibration_judges, embed,
                                                 choose_thresholds(data, data.accounts, everyone, embed))
     cv = evaluate(data, data.accounts, everyone, embed, final_thresholds)
     print("all accounts, out-of-fold (thresholds chosen on these same predictions; repeats on the calibration accounts):")
     print(report(*cv))
-    calibrated = [evaluate(c, c.accounts, {a: judge_from(judge, {}) for a in c.accounts}, embed, final_thresholds)
-                  for c in calibration]
+    calibrated = [evaluate(c, c.accounts, reading, embed, final_thresholds) for c, reading in zip(calibration, calibration_judges)]
     for folder, (_, found) in zip(args.calibration, calibrated):
         print(f"calibration {folder.name}: repeated mistakes {found['right']} right of {found['flags']} flags, {found['repeats']} repeats")
     config = {
