@@ -248,6 +248,10 @@ def main() -> None:
     for name in INDEPENDENT:
         if f"{name}_int8" in metrics:
             print_table(f"{name} (older independent set; no longer unseen), int8", metrics[f"{name}_int8"])
+    if args.eval and (args.out / "metrics.json").is_file():
+        # --eval measures the shipped heads again; what only training measures (validation,
+        # calibration out of fold, its time) stays as training wrote it
+        metrics = {**json.loads((args.out / "metrics.json").read_text("utf-8")), **metrics}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
