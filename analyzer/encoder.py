@@ -122,31 +122,36 @@ class Encoder:
         """input_ids and attention_mask for one batch, padded to its longest text only."""
         return self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
 
-        batch = self.tokenize(texts)
         with torch.inference_mode():
-            hidden = self.model(input_ids=torch.from_numpy(batch["input_ids"]),
-                                attention_mask=torch.from_numpy(batch["attention_mask"])).last_hidden_state
-        return mean_pool(hidden.numpy(), batch["attention_mask"])
+            hidden = self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state
+        return mean_pool(hidden.numpy(), mask)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return encode_batched(texts, self.tokenizer, self.batch_size, self._forward)
 
 
-def encode_batched(texts: Sequence[str], tokenizer, batch_size: int, run: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+def encode_batched(texts: Sequence[str], tokenizer, batch_size: int,
+                   run: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
     """Embeddings in input order, each distinct text encoded once, in batches of similar
-    length (`run`: list of texts -> their vectors)."""
+    length (`run`: input_ids, attention_mask -> their vectors). Each text is tokenised once
+    and each batch padded to its longest text, as the tokenizer's own padding does."""
     unique = list(dict.fromkeys(texts))
     if not unique:
         return np.zeros((0, DIMENSION), dtype=np.float32)
-    lengths = [len(ids) for ids in tokenizer(unique, truncation=True, max_length=MAX_TOKENS)["input_ids"]]
-    order = sorted(range(len(unique)), key=lambda i: (lengths[i], unique[i]))
+    ids = tokenizer(unique, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    order = sorted(range(len(unique)), key=lambda i: (len(ids[i]), unique[i]))
     vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        vectors[chunk] = run([unique[i] for i in chunk])
+        batch = np.full((len(chunk), max(len(ids[i]) for i in chunk)), tokenizer.pad_token_id, dtype=np.int64)
+        mask = np.zeros_like(batch)
+        for row, i in enumerate(chunk):
+            batch[row, :len(ids[i])] = ids[i]
+            mask[row, :len(ids[i])] = 1
+        vectors[chunk] = run(batch, mask)
     index = {text: i for i, text in enumerate(unique)}
     return vectors[[index[t] for t in texts]]
 

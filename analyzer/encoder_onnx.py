@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.encoder import MAX_TOKENS, MODEL_SHA256, Encoder, EncoderError, encode_batched, mean_pool, sha256_of
+from analyzer.encoder import MODEL_SHA256, Encoder, EncoderError, encode_batched, mean_pool, sha256_of
 
 GRAPH_VERSION = 2           # bump when the export below changes
 MIN_PROBE_COSINE = 0.95     # a broken build, not a lossy one: "Right." alone sits at 0.965
@@ -132,9 +132,7 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
-        ids, mask = batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
         return mean_pool(hidden, mask)
 
