@@ -143,6 +143,55 @@ def test_ingest_identity_customer_with_another_reps_first_name(tmp_path):
     }
 
 
+# One account, one seller who sells nowhere else, so only the account's own calls can say
+# who sells: Priya Nair does what sellers do in two calls and is quiet in the third, where
+# her customer asks question after question about "you".
+SELLING = [
+    "Thanks for taking the time today.",
+    "I'll send you the revised quote by Friday.",
+    "Let me walk you through the rollout plan.",
+    "Our onboarding team handles the first month.",
+]
+QUIET_ACCOUNT = {
+    "yarrow_2026-04-01_discovery.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
+                                        for s, t in zip(("Priya Nair", "Nora Quinn"), pair)],
+    "yarrow_2026-04-15_demo.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
+                                   for s, t in zip(("PRIYA", "NORA"), pair)],
+    "yarrow_2026-05-02_review.txt": talk("Priya Nair", "Nora Quinn", customer_first=True, questions=True),
+}
+
+
+def test_ingest_identity_the_accounts_seller_in_a_quiet_call(tmp_path):
+    """Read alone, the review call's many questions about "you" make the customer the seller;
+    the account's calls together make Priya, the one who sells in them, its seller."""
+    alone = tmp_path / "alone"
+    write_folder(alone, {name: QUIET_ACCOUNT[name] for name in ["yarrow_2026-05-02_review.txt"]})
+    assert read_call(alone / "yarrow_2026-05-02_review.txt", alone)[0].salesperson.speaker == "Nora Quinn"
+    calls = identify(write_folder(tmp_path / "folder", {**BASE, **QUIET_ACCOUNT}))
+    assert {n: calls[n].salesperson_name for n in QUIET_ACCOUNT} == dict.fromkeys(QUIET_ACCOUNT, "Priya Nair")
+
+
+def test_ingest_identity_names_in_speech_to_text(tmp_path):
+    """Speech-to-text writes `spk_N` and names in lower case: the customer's "thanks dmitri"
+    after the seller's turn (a backchannel between) names the seller, and an initial and a
+    surname ("D. Ashgrove") are the full name the folder knows."""
+    stt = [("spk_1", "hi there can you hear me okay"), ("spk_0", "yes hi its noor and felix is here too"),
+           ("spk_2", "so what does the scanner plug into and how big are the files"),
+           ("spk_1", "it plugs into its own workstation and the files are about twelve terabytes a feature"),
+           ("spk_0", "great"), ("spk_2", "sounds good thanks dmitri")]
+    calls = identify(write_folder(tmp_path, {
+        **BASE,
+        "silverhalide_2026-01-20_intro.txt": stt,
+        "silverhalide_2026-02-17_results.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
+                                                for s, t in zip(("Dmitri Ashgrove", "Noor Castellanos"), pair)],
+        "silverhalide_2026-03-17_commercials.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
+                                                    for s, t in zip(("D. Ashgrove", "Noor Castellanos"), pair)],
+    }))
+    intro = calls["silverhalide_2026-01-20_intro.txt"]
+    assert (intro.salesperson.speaker, intro.salesperson_name) == ("spk_1", "Dmitri Ashgrove")
+    assert calls["silverhalide_2026-03-17_commercials.txt"].salesperson_name == "Dmitri Ashgrove"
+
+
 def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):
     calls = identify(write_folder(tmp_path, {**BASE, "corvid_2026-02-09_review.txt": TRICKY[5][1]}))
     marcus_calls = sorted(n for n, c in calls.items() if c.salesperson_name == "Marcus Delgado")
@@ -245,6 +294,8 @@ def test_ingest_identity_seller_cues(line, sells):
         ("Marcus Chen", "Marcus Delgado", False),
         ("D", "Dana", False),
         ("Dan", "Dana Whitfield", False),
+        ("D. Whitfield", "Dana Whitfield", True),
+        ("T. Aldana", "Dana Whitfield", False),
     ],
 )
 def test_ingest_identity_name_matches(label, name, same):

@@ -14,7 +14,7 @@ from analyzer.ingest.common import RawTranscript
 from analyzer.ingest.csvfile import CsvShapeError, read_csv
 from analyzer.ingest.decode import decode
 from analyzer.ingest.jsonfile import JsonShapeError, read_json
-from analyzer.ingest.identity import CallFacts, Identity, call_facts, infer_identities
+from analyzer.ingest.identity import FACTS_VERSION, CallFacts, Identity, call_facts, infer_identities
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest, call_meta, resolve_salesperson, with_identity
 from analyzer.ingest.subtitles import CueError, read_srt, read_webvtt
 from analyzer.ingest.text import read_text
@@ -207,7 +207,9 @@ def folder_identities(
 
 
 def facts_key(data: bytes, relative: str, entry: dict[str, str], release: str) -> str:
-    """What decides a file's CallFacts: its bytes, its path, its manifest row and the release."""
+    """What decides a file's CallFacts: its bytes, its path, its manifest row, the release and
+    the rules that read them (FACTS_VERSION)."""
     digest = hashlib.sha256(data)
-    digest.update(json.dumps({"file": relative, "manifest": entry, "version": release}, sort_keys=True).encode())
+    digest.update(json.dumps({"file": relative, "manifest": entry, "version": release, "facts": FACTS_VERSION},
+                             sort_keys=True).encode())
     return digest.hexdigest()

@@ -27,7 +27,7 @@ SELLER_CUES: dict[str, tuple[re.Pattern[str], float]] = {
     name: (re.compile(pattern), weight)
     for name, pattern, weight in (
         ("introduces_self", r"\b(this is \w+( \w+)? (from|with|at)|my name is|i'?m \w+( \w+)? (from|with)|"
-                            r"calling from|\w+ here from)\b", 3.0),
+                            r"it'?s \w+ (from|with)|calling from|\w+ here from)\b", 3.0),
         ("thanks_for_time", r"\bthanks? (you )?(so much |all )?for (taking|making|jumping|having me|joining|the time|"
                             r"getting on)\b", 2.0),
         ("reason_for_call", r"\b(reason (for|i'?m) (my|the) call|(set|put) (this|some) time)\b", 2.0),
@@ -110,7 +110,7 @@ _SELF_INTRO = [
     re.compile(r"^(?:(?:[Hh]ey|[Hh]i|[Hh]ello|[Gg]ood (?:morning|afternoon))[,!.]?\s+(?:good morning[,!.]?\s+)?)?"
                r"([A-Z][a-z]+ [A-Z][a-z]+),\s+[A-Z]\w+[.!]"),
 ]
-_SELF_INTRO_ASR = re.compile(r"\b(?:this is|my name is|i'?m)\s+" + _NAME_LOWER + r"\s+(?:from|with|at|here)\b")
+_SELF_INTRO_ASR = re.compile(r"\b(?:this is|my name is|i'?m|it'?s)\s+" + _NAME_LOWER + r"\s+(?:from|with|at|here)\b")
 _ORG_INTRO = [
     re.compile(r"\b(?:[Tt]his is|[Mm]y name is|I'?m|I am|[Ii]t'?s)\s+[A-Z][a-z]+(?: [A-Z][a-z]+)?,?\s+(?:from|with|at|over at)\s+" + _ORG),
     re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?,?\s+here\s+(?:from|with|at)\s+" + _ORG),
@@ -118,11 +118,15 @@ _ORG_INTRO = [
                r"[A-Z][a-z]+ [A-Z][a-z]+,\s+([A-Z]\w+)[.!]"),
     re.compile(r"\b(?:calling|here)\s+from\s+" + _ORG),
 ]
-_ORG_INTRO_ASR = re.compile(r"\b(?:this is|my name is|i'?m)\s+[a-z]+(?: [a-z]+)?\s+(?:from|with)\s+([a-z]+)")
+_ORG_INTRO_ASR = re.compile(r"\b(?:this is|my name is|i'?m|it'?s)\s+[a-z]+(?: [a-z]+)?\s+(?:from|with)\s+([a-z]+)")
 # answering the phone with the company: "Calder Precision, this is Gordon.", "ridgeback this is luis"
 _ORG_ANSWER = re.compile(r"^((?:[A-Za-z][\w&'-]*)(?: [A-Za-z][\w&'-]*){0,3}),? (?:this is|[A-Za-z]+ speaking)\b")
 _VOCATIVE_START = re.compile(r"^(?:(?:[Hh]i|[Hh]ey|[Hh]ello|[Tt]hanks|[Tt]hank you|[Cc]heers|[Mm]orning|[Gg]ood morning|"
                              r"[Ss]orry|[Ww]elcome|[Bb]ye|[Nn]ice to meet you|[Gg]reat to meet you),?\s+)" + r"([A-Z][a-z]+)\b")
+# speech-to-text writes names in lower case: a word after a greeting or thanks may be one
+# ("hiya callum", "sounds good thanks dmitri", "bye tobias"); the folder keeps those that
+# are the first name of some speaker label (_speaker_names)
+_VOCATIVE_ASR = re.compile(r"\b(?:hi|hiya|hey|hello|thanks|thank you|cheers|bye|morning)\s+([a-z]+)\b")
 _VOCATIVE_ANY = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hey|thanks|and|morning),?\s+)([A-Z][a-z]+)(?=[,.!?]|\s*$)")
 _NOT_NAMES = frozenset("""
 i im ok okay yes yeah yep no nope so well great good sure right thanks thank hi hey hello morning afternoon evening
@@ -182,6 +186,9 @@ class CallFacts:
         return cls(**{**record, "speakers": speakers, "companies": tuple(record["companies"])})
 
 
+FACTS_VERSION = 2  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
+
+
 def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by: str = "") -> CallFacts:
     """The cues, self-introductions and names one call offers, per speaker."""
     evidence = speaker_evidence(turns)
@@ -191,6 +198,7 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
     calls_others: dict[str, list[str]] = defaultdict(list)
     companies: Counter[str] = Counter()
     previous: str | None = None
+    talked: str | None = None  # who spoke the last turn of more than three words
     for index, turn in enumerate(turns):
         text, speaker = turn.text, turn.speaker
         head = text[:300]
@@ -213,8 +221,15 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
         start = _VOCATIVE_START.match(text)
         if start and previous and previous != speaker and _is_name(start.group(1)):
             addressed[previous].append(start.group(1))
+        if not cased:
+            spoken = [m for m in _VOCATIVE_ASR.findall(text.lower()) if _is_name(m)]
+            calls_others[speaker] += spoken
+            if talked and talked != speaker:  # "thanks tomasz" after "great": thanks for the last real turn
+                addressed[talked] += spoken
         companies.update(m for m in _COMPANY.findall(text) if m.split()[-1].lower().strip(".") in _COMPANY_WORDS)
         previous = speaker
+        if len(text.split()) > 3:
+            talked = speaker
     speakers = tuple(
         SpeakerFacts(label, round(score, 3), tuple(dict.fromkeys(intro[label])), tuple(dict.fromkeys(orgs[label])),
                      tuple(addressed[label]), tuple(dict.fromkeys(calls_others[label])))
@@ -351,6 +366,7 @@ CROSS_ACCOUNT = 6.0   # a person seen in several accounts sells
 VENDOR_INTRO = 6.0    # the speaker introduces the company named in several accounts
 NAMED_REP = 8.0       # the manifest or --rep names this person as a salesperson elsewhere
 KNOWN_CUSTOMER = 4.0  # this person is a customer in the account's calls where the seller is clear
+ACCOUNT_CUES = 1.0    # the account's leading seller also counts their cues in its other calls
 
 
 @dataclass
@@ -368,7 +384,7 @@ class _People:
         key = name_key(name)
         if key not in self.spelling or (self.spelling[key].isupper() and not name.isupper()):
             self.spelling[key] = name.strip()
-        if len(key.split()) >= 2 and not is_generic(name):
+        if len(key.split()) >= 2 and not is_generic(name) and not _initialled(key):
             self.full[key.split()[0]].add(key)
             if account:
                 self.in_account[account].add(key)
@@ -382,6 +398,13 @@ class _People:
         its account, else in the folder, else among the folder's `sellers`."""
         key = name_key(name)
         parts = key.split()
+        if _initialled(key):  # "T. Aldana": the one full name with that surname and initial
+            candidates = {c for names in self.full.values() for c in names
+                          if c.split()[-1] == parts[-1] and c.startswith(parts[0])}
+            local = candidates & self.in_account.get(account, set()) if account else set()
+            if len(local) == 1 or (not local and len(candidates) == 1):
+                return next(iter(local or candidates)), True
+            return key, True
         if len(parts) >= 2 and not (len(parts) == 2 and len(parts[1]) == 1):
             return key, True
         first = parts[0]
@@ -399,6 +422,18 @@ class _People:
         return first, True
 
 
+def _leader(cues: Counter) -> str | None:
+    """The person with the most seller cues of an account, when one leads."""
+    ranked = cues.most_common(2)
+    return ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
+
+
+def _initialled(key: str) -> bool:
+    """A first initial and a surname: `t aldana` (T. Aldana)."""
+    parts = key.split()
+    return len(parts) >= 2 and len(parts[0]) == 1 and len(parts[-1]) > 1
+
+
 def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | None]:
     """A name for each speaker: the label, or for `spk_0` the name it introduces itself
     with, or the one others greet it by (never one it uses for someone else)."""
@@ -414,7 +449,8 @@ def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | N
             names[speaker.label] = own[0]
             continue
         others = {name_key(n) for n in speaker.calls_others}
-        greeted = Counter(name_key(n) for n in speaker.addressed_as if name_key(n) not in others)
+        greeted = Counter(name_key(n) for n in speaker.addressed_as if name_key(n) not in others
+                          and (n[:1].isupper() or name_key(n) in known_first))
         names[speaker.label] = display_name(greeted.most_common(1)[0][0]) if greeted else None
     return names
 
@@ -523,8 +559,12 @@ class _Folder:
         return self.by_file[relative]
 
     def pick_sellers(self) -> dict[str, Pick]:
-        """Per call: each speaker's cues, plus what the folder says about their person."""
+        """Per call: each speaker's cues, plus what the folder says about their person,
+        including the cues they gave in the account's other calls (an account's calls are
+        mostly with one salesperson, who sells in each of them)."""
         persons = self.persons()
+        cues = self.cues_in_accounts(persons)
+        leaders = {account: _leader(counted) for account, counted in cues.items()}
         seen_in: dict[str, set[str]] = defaultdict(set)
         for (relative, _), (key, _) in persons.items():
             if self.accounts[relative]:
@@ -547,6 +587,8 @@ class _Folder:
                         score += NAMED_REP * weight
                     if account and key in customers.get(account, ()):
                         score -= KNOWN_CUSTOMER
+                    if account and key == leaders.get(account):
+                        score += ACCOUNT_CUES * weight * (cues[account][key] - speaker.evidence)
                 if any(name_key(org).split()[0] in vendors for org in speaker.orgs):
                     score += VENDOR_INTRO
                 scores[speaker.label] = score
@@ -560,6 +602,19 @@ class _Folder:
             picks[call.relative] = (best, canonical, ranked_confidence(best_score, runner_up))
         self.name_unnamed(picks)
         return picks
+
+    def cues_in_accounts(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> dict[str, Counter]:
+        """Per account, each named person's seller cues (speaker_evidence) summed over its
+        calls: one call's cues are few (a customer who asks much can outscore a quiet
+        seller), an account's calls together tell who sells there."""
+        cues: dict[str, Counter] = defaultdict(Counter)
+        for call in self.calls:
+            account = self.accounts[call.relative]
+            for speaker in call.speakers:
+                person = persons.get((call.relative, speaker.label))
+                if account and person:
+                    cues[account][person[0]] += speaker.evidence
+        return cues
 
     def known_customers(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> dict[str, set[str]]:
         """Per account, the people in calls whose salesperson the manifest or file names."""
@@ -725,6 +780,8 @@ def name_matches(label: str, name: str) -> bool:
         return False
     if a == b:
         return True
+    if len(a) >= 2 and len(b) >= 2 and min(len(a[0]), len(b[0])) == 1:  # "T. Aldana", "Tobias Aldana"
+        return a[0][0] == b[0][0] and a[-1] == b[-1]
     if a[0] != b[0] or len(a[0]) < 2:
         return False
     if len(a) >= 2 and len(b) >= 2:
