@@ -158,12 +158,15 @@ QUIET_ACCOUNT = {
     "yarrow_2026-04-15_demo.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
                                    for s, t in zip(("PRIYA", "NORA"), pair)],
     "yarrow_2026-05-02_review.txt": talk("Priya Nair", "Nora Quinn", customer_first=True, questions=True),
+    "yarrow_2026-05-20_renewal.txt": [(s, t) for pair in zip(SELLING, CUSTOMER_TALK)
+                                      for s, t in zip(("Priya N.", "Nora Quinn"), pair)],
 }
 
 
 def test_ingest_identity_the_accounts_seller_in_a_quiet_call(tmp_path):
     """Read alone, the review call's many questions about "you" make the customer the seller;
-    the account's calls together make Priya, the one who sells in them, its seller."""
+    the account's calls together make Priya, the one who sells in them, its seller. `PRIYA`
+    and `Priya N.` are her too (an abbreviation is not another full name)."""
     alone = tmp_path / "alone"
     write_folder(alone, {name: QUIET_ACCOUNT[name] for name in ["yarrow_2026-05-02_review.txt"]})
     assert read_call(alone / "yarrow_2026-05-02_review.txt", alone)[0].salesperson.speaker == "Nora Quinn"

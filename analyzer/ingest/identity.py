@@ -384,7 +384,7 @@ class _People:
         key = name_key(name)
         if key not in self.spelling or (self.spelling[key].isupper() and not name.isupper()):
             self.spelling[key] = name.strip()
-        if len(key.split()) >= 2 and not is_generic(name) and not _initialled(key):
+        if len(key.split()) >= 2 and not is_generic(name) and not _abbreviated(key):
             self.full[key.split()[0]].add(key)
             if account:
                 self.in_account[account].add(key)
@@ -432,6 +432,12 @@ def _initialled(key: str) -> bool:
     """A first initial and a surname: `t aldana` (T. Aldana)."""
     parts = key.split()
     return len(parts) >= 2 and len(parts[0]) == 1 and len(parts[-1]) > 1
+
+
+def _abbreviated(key: str) -> bool:
+    """`t aldana` (T. Aldana) or `dmitri a` (Dmitri A.): a way to write a full name, not one."""
+    parts = key.split()
+    return _initialled(key) or (len(parts) == 2 and len(parts[1]) == 1)
 
 
 def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | None]:
