@@ -389,11 +389,19 @@ class AccountView:
     @cached_property
     def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
         """Each utterance's previous and next utterance vector in its call (zero at a call's ends)."""
-        previous, following = np.zeros_like(self.S), np.zeros_like(self.S)
-        same_before = np.r_[False, self.said_call[1:] == self.said_call[:-1]]
-        previous[1:][same_before[1:]] = self.S[:-1][same_before[1:]]
-        following[:-1][same_before[1:]] = self.S[1:][same_before[1:]]
-        return previous, following
+        return self.within_call(self.S, -1), self.within_call(self.S, 1)
+
+    def within_call(self, values: np.ndarray, step: int) -> np.ndarray:
+        """Per utterance, `values` of the utterance `step` places after it (before it when
+        negative) in its own call; zero where that is past the call's ends."""
+        shifted = np.zeros_like(values)
+        gap, kept = abs(step), max(len(values) - abs(step), 0)
+        same = self.said_call[gap:] == self.said_call[:kept]
+        if step > 0:
+            shifted[:kept][same] = values[gap:][same]
+        else:
+            shifted[gap:][same] = values[:kept][same]
+        return shifted
 
     def polarity(self) -> np.ndarray:
         """(utterances, 3 * d + len(POLARITY)): the utterance's vector, the previous and the
@@ -433,11 +441,7 @@ class AccountView:
         """(utterances,) 1 when it, or one of the next two utterances of its call, is an
         ownership or blame-shifting finding: how a mistake, once raised, is usually answered."""
         found = self.owned.astype(bool)
-        nearby = found.copy()
-        for step in (1, 2):
-            same_call = self.said_call[step:] == self.said_call[:-step]
-            nearby[:-step] |= found[step:] & same_call
-        return nearby.astype(np.float32)
+        return (found | self.within_call(found, 1) | self.within_call(found, 2)).astype(np.float32)
 
     def same_kind_inputs(self, profile: np.ndarray, earlier: np.ndarray, j: int) -> np.ndarray:
         """(len(earlier), len(SAME_KIND)) for the pairs (earlier[n], j) of mistake moments."""

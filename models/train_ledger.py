@@ -429,24 +429,28 @@ def judged(judge: PairJudge, data: Dataset, account: str) -> Judged:
     return _JUDGED[key][1]
 
 
-def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge], embed, thresholds: dict):
+def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge], embed, thresholds: dict,
+               repeats: bool = True):
     """The ledger over `accounts`, each judged by judges[account] with `thresholds`; the
-    commitments.csv rows and repeated-mistake flags it produces."""
+    commitments.csv rows and (with `repeats`) the repeated-mistake flags it produces."""
     rows, flags = [], []
     for account in accounts:
         view = data.views[account]
         ledger = Ledger(embed, judge_from(judges[account].tensors, thresholds))
         promises = ledger.resolve(view, judged(judges[account], data, account))
-        repeated = ledger.repeats(view, view.calls[0].account or account)
         rows += [commitment_row(p) for p in promises]
-        flags += [{"call_id": r.call_id, "first_call_id": r.first_call_id} for r in repeated]
+        if repeats:
+            flags += [{"call_id": r.call_id, "first_call_id": r.first_call_id}
+                      for r in ledger.repeats(view, view.calls[0].account or account)]
     return rows, flags
 
 
-def evaluate(data: Dataset, accounts: list[str], judges, embed, thresholds):
-    rows, flags = run_ledger(data, accounts, judges, embed, thresholds)
+def evaluate(data: Dataset, accounts: list[str], judges, embed, thresholds, repeats: bool = True):
+    """(commitment scores, repeated-mistake scores); without `repeats` the second is empty
+    and the thresholds need no repeated-mistake ones."""
+    rows, flags = run_ledger(data, accounts, judges, embed, thresholds, repeats)
     key = data.key_of(accounts)
-    return score_commitments(rows, key, data.file_of), score_repeats(flags, key, data.file_of)
+    return score_commitments(rows, key, data.file_of), score_repeats(flags, key if repeats else [], data.file_of)
 
 
 def objective(commitments: dict) -> float:
@@ -485,11 +489,10 @@ def choose_thresholds(data: Dataset, accounts: list[str], judges, embed) -> dict
     """On out-of-fold judges: the listing thresholds (choose_listing), then the restatement
     threshold by accuracy + the lowest status recall. The repeated-mistake thresholds are
     chosen apart, on other accounts (choose_repeat_thresholds)."""
-    # the repeated-mistake thresholds here only let evaluate() run; choose_repeat_thresholds sets them
-    thresholds = {"mistake": 0.3, "repeat": 0.5, **choose_listing(data, accounts, judges)}
+    thresholds = choose_listing(data, accounts, judges)
     best = None
     for restated in (0.1, 0.2, 0.35, 0.5):
-        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, RESTATED: restated})
+        commitments, _ = evaluate(data, accounts, judges, embed, {**thresholds, RESTATED: restated}, repeats=False)
         if best is None or objective(commitments) > best[0] + 1e-9:
             best = (objective(commitments), restated)
     thresholds[RESTATED] = best[1]
