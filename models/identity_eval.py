@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import csv
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -67,9 +68,27 @@ def _truth(folder: Path, key: Path | None) -> dict[str, dict[str, str]]:
     return truth
 
 
-def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = (), hide_names: bool = False) -> IdentityEval:
-    """Hide the manifest and key (and with `hide_names` the file names' account and date:
-    files become `call-NNN`), infer, compare. Nothing in `folder` is changed."""
+_LABELLED = re.compile(r"^(\[[\d:.]+\]\s*)?([^\s:\[][^:\n]{0,40}):(\s)", re.MULTILINE)
+
+
+def hide_speakers(path: Path) -> dict[str, str]:
+    """Rewrite a `Speaker: text` transcript with `spk_N` labels, numbered in order of first
+    appearance, as a diarising speech-to-text export labels them; returns old -> new label."""
+    labels: dict[str, str] = {}
+
+    def relabel(match: re.Match) -> str:
+        new = labels.setdefault(match.group(2).strip(), f"spk_{len(labels)}")
+        return f"{match.group(1) or ''}{new}:{match.group(3)}"
+
+    path.write_text(_LABELLED.sub(relabel, path.read_text("utf-8")), "utf-8")
+    return labels
+
+
+def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = (), hide_names: bool = False,
+             hide_labels: bool = False) -> IdentityEval:
+    """Hide the manifest and key (with `hide_names` the file names' account and date too:
+    files become `call-NNN`; with `hide_labels` the speakers' names: labels become `spk_N`),
+    infer, compare. Nothing in `folder` is changed."""
     truth = _truth(folder, key)
     result = IdentityEval()
     predicted_account: dict[str, str] = {}
@@ -83,6 +102,14 @@ def evaluate(folder: Path, key: Path | None = None, reps: tuple[str, ...] = (), 
                 (root / name).rename(root / new)
                 renamed[new] = truth[name]
             truth = renamed
+        if hide_labels:
+            for name, expected in truth.items():
+                labels = hide_speakers(root / name)
+                if expected.get("label") is None:  # named by the manifest only: find its label first
+                    named = [old for old in labels if name_matches(old, expected["salesperson"])]
+                    expected["label"] = named[0] if len(named) == 1 else None
+                if expected.get("label") is not None:
+                    expected["label"] = labels.get(expected["label"])
         files = [p for p in discover(root) if p.relative_to(root).as_posix() in truth]
         identities, _ = folder_identities(files, root, reps=reps)
         for path in files:
@@ -123,9 +150,11 @@ def main() -> None:
     parser.add_argument("--rep", action="append", default=[], help="a salesperson's name, as --rep gives it")
     parser.add_argument("--hide-names", action="store_true",
                         help="rename the files call-NNN first: accounts must come from the calls themselves")
+    parser.add_argument("--hide-labels", action="store_true",
+                        help="relabel every speaker spk_N first (a diarised export): names only from what is said")
     parser.add_argument("--quiet", action="store_true", help="totals only")
     args = parser.parse_args()
-    result = evaluate(args.folder, args.key, tuple(args.rep), args.hide_names)
+    result = evaluate(args.folder, args.key, tuple(args.rep), args.hide_names, args.hide_labels)
     if not args.quiet:
         print("file\ttrue label\tpicked\tconfidence\tsalesperson\taccount\taccount source")
         for row in result.rows:
