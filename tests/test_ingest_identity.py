@@ -195,6 +195,31 @@ def test_ingest_identity_names_in_speech_to_text(tmp_path):
     assert calls["silverhalide_2026-03-17_commercials.txt"].salesperson_name == "Dmitri Ashgrove"
 
 
+def diarised(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The call as a diarising export writes it: speakers `spk_N` in order of appearance."""
+    labels: dict[str, str] = {}
+    return [(labels.setdefault(speaker, f"spk_{len(labels)}"), text) for speaker, text in lines]
+
+
+def test_ingest_identity_an_accounts_unnamed_sellers_are_one(tmp_path):
+    """Diarised exports: where one call of the account greets its seller by name, the
+    account's other calls' sellers take that name; an account whose calls name no seller
+    gets one salesperson named after it, not one per file."""
+    greeted = [("Priya Nair", "I'll send the summary tonight."), ("Nora Quinn", "Thanks, Priya. The deck helped.")]
+    selling = [(s, t) for pair in zip(SELLING, CUSTOMER_TALK) for s, t in zip(("Priya Nair", "Nora Quinn"), pair)]
+    calls = identify(write_folder(tmp_path, {
+        **BASE,
+        "yarrow_2026-04-01_discovery.txt": diarised(selling + greeted),
+        "yarrow_2026-04-15_demo.txt": diarised(selling),
+        "yarrow_2026-05-02_review.txt": diarised(selling),
+        "quince_2026-04-03_discovery.txt": diarised(selling),
+        "quince_2026-04-24_pricing.txt": diarised(selling),
+    }))
+    assert {calls[n].salesperson_name for n in calls if n.startswith("yarrow")} == {"Priya"}
+    assert {calls[n].salesperson_name for n in calls if n.startswith("quince")} == {"unnamed salesperson (Quince)"}
+    assert {calls[n].salesperson.speaker for n in calls if n.startswith(("yarrow", "quince"))} == {"spk_0"}
+
+
 def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):
     calls = identify(write_folder(tmp_path, {**BASE, "corvid_2026-02-09_review.txt": TRICKY[5][1]}))
     marcus_calls = sorted(n for n, c in calls.items() if c.salesperson_name == "Marcus Delgado")

@@ -503,6 +503,7 @@ class _Folder:
                 self.people.reps.add(self.people.resolve(call.salesperson, self.accounts[call.relative])[0])
         self.names = {c.relative: _speaker_names(c, known_first) for c in calls}
         self.sellers: frozenset[str] = frozenset()  # people picked to sell in round one (strong links)
+        self.unnamed: set[str] = set()  # calls whose seller no name reaches (name_unnamed)
         for call in calls:
             for name in self.names[call.relative].values():
                 if name:
@@ -526,6 +527,8 @@ class _Folder:
                 speaker, confidence = None, 1.0
             account = self.accounts[call.relative]
             readable = names.get(account) if account else None
+            if call.relative in self.unnamed and readable:  # one account, one seller: its calls' unnamed sellers are one
+                person = f"unnamed salesperson ({readable})"
             source, certainty = self.account_source.get(call.relative, ("", 0.0)) if readable else ("", 0.0)
             result[call.relative] = Identity(speaker, person, "inferred", confidence, readable, source, certainty)
         return result
@@ -636,19 +639,24 @@ class _Folder:
         return customers
 
     def name_unnamed(self, picks: dict[str, Pick]) -> None:
-        """A seller known only as `spk_1` is the account's one named seller when it has one;
-        else the label and the file, so unrelated `spk_1`s never pool into one salesperson."""
-        sellers: dict[str, set[str]] = defaultdict(set)
+        """A seller known only as `spk_1` is the account's leading named seller (the name its
+        other calls' sellers have most often) when it has one; else, for now, the label and
+        the file, so unrelated `spk_1`s never pool into one salesperson (decide() then names
+        an account's unnamed sellers after the account)."""
+        sellers: dict[str, Counter] = defaultdict(Counter)
         for call in self.calls:
             account, name = self.accounts[call.relative], picks[call.relative][1]
             if account and name:
-                sellers[account].add(name)
+                sellers[account][name] += 1
+        self.unnamed = set()
         for call in self.calls:
             speaker, name, confidence = picks[call.relative]
             if speaker is None or name:
                 continue
-            known = sellers.get(self.accounts[call.relative] or "", set())
-            name = next(iter(known)) if len(known) == 1 else f"{speaker} ({Path(call.relative).stem})"
+            name = _leader(sellers.get(self.accounts[call.relative] or "", Counter()))
+            if name is None:
+                name = f"{speaker} ({Path(call.relative).stem})"
+                self.unnamed.add(call.relative)
             picks[call.relative] = (speaker, name, confidence)
 
     def customers_of(self, call: CallFacts, picks: dict[str, Pick], sellers: set[str]) -> tuple[set[str], set[str]]:
