@@ -468,9 +468,9 @@ class ModelScorer:
         groups: dict[int, list[int]] = {}
         for i, (parsed, _) in enumerate(examples):
             groups.setdefault(id(parsed), []).append(i)
-        for members in groups.values():
-            behaviors, tactics, attention = self.classifier.outputs(X[members])
-            for i, b_row, t_row, a_row in zip(members, behaviors, tactics, attention):
+        for rows in groups.values():
+            behaviors, tactics, attention = self.classifier.outputs(X[rows])
+            for i, b_row, t_row, a_row in zip(rows, behaviors, tactics, attention):
                 before, after = windows[i]
                 order = np.argsort(-t_row, kind="stable")
                 ranked = tuple((self.classifier.tactics[k], round(float(t_row[k]), 4)) for k in order)
