@@ -220,6 +220,25 @@ def test_ingest_identity_an_accounts_unnamed_sellers_are_one(tmp_path):
     assert {calls[n].salesperson.speaker for n in calls if n.startswith(("yarrow", "quince"))} == {"spk_0"}
 
 
+def test_ingest_identity_a_greeting_meant_for_someone_else(tmp_path):
+    """In a diarised call of three, Farida's "Thanks, Adaeze." comes right after Hollis spoke,
+    so Hollis is taken to be Adaeze, the account's seller. A name only a greeting gave is a
+    weak link: the seller's own cues in the call still decide."""
+    first = [(speaker, line) for pair in zip(SELLING + SELLING, CUSTOMER_TALK + CUSTOMER_TALK)
+             for speaker, line in zip(("Adaeze Obi", "Farida Khan"), pair)]
+    first += [("Adaeze Obi", "Good."), ("Farida Khan", "Thanks, Adaeze. Talk soon.")]
+    demo = [("Adaeze Obi", line) for line in SELLING] + [("Adaeze Obi", "Let me show you the dashboard.")]
+    demo += [("Farida Khan", "Good."), ("Hollis Grey", "We run the night shift on the old system."),
+             ("Farida Khan", "Thanks, Adaeze. And Hollis, the rota."), ("Hollis Grey", "I'll bring it.")]
+    calls = identify(write_folder(tmp_path, {
+        **BASE,
+        "wexmoor_2026-01-10_discovery.txt": diarised(first),
+        "wexmoor_2026-02-17_demo.txt": diarised(demo),
+    }))
+    demo_call = calls["wexmoor_2026-02-17_demo.txt"]
+    assert (demo_call.salesperson.speaker, demo_call.salesperson_name) == ("spk_0", "Adaeze")
+
+
 def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):
     calls = identify(write_folder(tmp_path, {**BASE, "corvid_2026-02-09_review.txt": TRICKY[5][1]}))
     marcus_calls = sorted(n for n, c in calls.items() if c.salesperson_name == "Marcus Delgado")

@@ -440,10 +440,12 @@ def _abbreviated(key: str) -> bool:
     return _initialled(key) or (len(parts) == 2 and len(parts[1]) == 1)
 
 
-def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | None]:
+def _speaker_names(facts: CallFacts, known_first: set[str]) -> tuple[dict[str, str | None], set[str]]:
     """A name for each speaker: the label, or for `spk_0` the name it introduces itself
-    with, or the one others greet it by (never one it uses for someone else)."""
+    with, or the one others greet it by (never one it uses for someone else); and the labels
+    named only by a greeting, which may have been meant for someone else in the room."""
     names: dict[str, str | None] = {}
+    greeted_only: set[str] = set()
     for speaker in facts.speakers:
         if not is_generic(speaker.label):
             intro_full = [n for n in speaker.intro_names if len(n.split()) == 2
@@ -458,7 +460,9 @@ def _speaker_names(facts: CallFacts, known_first: set[str]) -> dict[str, str | N
         greeted = Counter(name_key(n) for n in speaker.addressed_as if name_key(n) not in others
                           and (n[:1].isupper() or name_key(n) in known_first))
         names[speaker.label] = display_name(greeted.most_common(1)[0][0]) if greeted else None
-    return names
+        if greeted:
+            greeted_only.add(speaker.label)
+    return names, greeted_only
 
 
 Pick = tuple[str | None, str | None, float]  # salesperson label, canonical name, confidence
@@ -501,7 +505,11 @@ class _Folder:
             if call.salesperson:
                 self.people.add(call.salesperson, self.accounts[call.relative])
                 self.people.reps.add(self.people.resolve(call.salesperson, self.accounts[call.relative])[0])
-        self.names = {c.relative: _speaker_names(c, known_first) for c in calls}
+        self.names: dict[str, dict[str, str | None]] = {}
+        self.greeted_only: set[tuple[str, str]] = set()  # (file, label) named only by a greeting
+        for call in calls:
+            self.names[call.relative], greeted = _speaker_names(call, known_first)
+            self.greeted_only |= {(call.relative, label) for label in greeted}
         self.sellers: frozenset[str] = frozenset()  # people picked to sell in round one (strong links)
         self.unnamed: set[str] = set()  # calls whose seller no name reaches (name_unnamed)
         for call in calls:
@@ -534,13 +542,15 @@ class _Folder:
         return result
 
     def persons(self) -> dict[tuple[str, str], tuple[str, bool]]:
-        """(file, label) -> (person key, strong link), for every speaker with a name."""
-        return {
-            (call.relative, label): self.people.resolve(name, self.accounts[call.relative], self.sellers)
-            for call in self.calls
-            for label, name in self.names[call.relative].items()
-            if name
-        }
+        """(file, label) -> (person key, strong link), for every speaker with a name. A name
+        only a greeting gave is a weak link: "Thanks, Adaeze" may answer an earlier speaker."""
+        persons = {}
+        for call in self.calls:
+            for label, name in self.names[call.relative].items():
+                if name:
+                    key, strong = self.people.resolve(name, self.accounts[call.relative], self.sellers)
+                    persons[call.relative, label] = (key, strong and (call.relative, label) not in self.greeted_only)
+        return persons
 
     def vendors(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> set[str]:
         """Organisations speakers introduce themselves with in two accounts (or, before
