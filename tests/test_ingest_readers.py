@@ -44,6 +44,16 @@ def test_ingest_reader_reads_four_turns(name, fmt, timed):
     assert not [w for w in warnings if w.code.startswith("E")]
 
 
+def test_ingest_text_a_numbered_speaker_who_speaks_once(tmp_path):
+    """A diariser's `spk_2` who only says "hey" is a participant, not part of spk_1's turn."""
+    (tmp_path / "call.txt").write_text(
+        "spk_0: hi there can you hear me\n\nspk_1: yes we can hear you\n\nspk_2: hey\n\n"
+        "spk_0: great so the quote is ready\n\nspk_1: send it over\n", encoding="utf-8")
+    call, _ = read_call(tmp_path / "call.txt", tmp_path)
+    assert [t.speaker for t in call.turns] == ["spk_0", "spk_1", "spk_2", "spk_0", "spk_1"]
+    assert call.turns[1].text == "yes we can hear you"
+
+
 def test_ingest_text_colon_inside_speech_is_not_a_speaker():
     call, _ = read_call(FIXTURES / "stamped_before.txt", FIXTURES)
     assert call.turns[3].text == "Fewer idle trucks. Note: that is the big one."

@@ -34,6 +34,7 @@ def parse_time(value: object) -> float | None:
 
 # A plausible speaker label: a name, "Speaker 1", "spk_0", "SPEAKER_01", "Customer".
 _LABEL = re.compile(r"^[^\W\d_][\w.'’\- ]{0,39}$|^(?:speaker|spk)[ _-]?\d{1,2}$", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(?:speaker|spk)[ _-]?\d{1,2}$", re.IGNORECASE)  # what a diariser calls people
 _NOT_LABELS = {"note", "notes", "ps", "re", "fyi", "http", "https", "subject", "example", "eg", "ie"}
 
 
@@ -52,17 +53,20 @@ def confirmed_labels(candidates: list[str]) -> set[str]:
     A 'Note:' inside a turn or a 'Call: Acme' title must not become a speaker, but a
     participant who speaks once is real. Labels seen twice are speakers; a label seen once
     is one when it looks like a name (capitalised, at most three words) and is not a title
-    standing before everyone else.
+    standing before everyone else, or when it numbers speakers as the file's other speakers
+    are numbered (`spk_3: hey` once, in a speech-to-text export of `spk_0` and `spk_1`).
     """
     counts: dict[str, int] = {}
     for label in candidates:
         counts[label] = counts.get(label, 0) + 1
     repeated = sum(1 for count in counts.values() if count >= 2)
     title = candidates[0] if candidates and counts[candidates[0]] == 1 and repeated >= 2 else None
+    numbered = any(count >= 2 and _NUMBERED.match(label) for label, count in counts.items())
     return {
         label
         for label, count in counts.items()
         if count >= 2 or (label != title and label[:1].isupper() and len(label.split()) <= 3)
+        or (numbered and _NUMBERED.match(label))
     }
 
 
