@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.ingest import discover, folder_identities, read_call
-from analyzer.ingest.identity import accounts_from_names, is_generic, speaker_evidence
-from analyzer.model import Turn
+from analyzer.ingest.identity import accounts_from_names, call_facts, is_generic, speaker_evidence
+from analyzer.model import CallMeta, Turn
 from analyzer.ingest.identity import name_matches
 from analyzer.ingest.metadata import MANIFEST_NAME, Manifest
 
@@ -237,6 +237,17 @@ def test_ingest_identity_a_greeting_meant_for_someone_else(tmp_path):
     }))
     demo_call = calls["wexmoor_2026-02-17_demo.txt"]
     assert (demo_call.salesperson.speaker, demo_call.salesperson_name) == ("spk_0", "Adaeze")
+
+
+@pytest.mark.parametrize("line,names", [
+    ("Hi, it's Dana from Lumenridge.", ("Dana",)),
+    ("Morning. Dana here, sorry I'm late.", ("Dana",)),
+    ("It's Class 1 with the lid shut.", ()),    # a thing, not a person
+    ("Same here on the A-road.", ()),           # "Same here", not "Dana here"
+])
+def test_ingest_identity_self_introductions(line, names):
+    facts = call_facts("call.txt", (Turn("spk_0", line), Turn("spk_1", "Good.")), CallMeta("call"))
+    assert facts.speaker("spk_0").intro_names == names
 
 
 def test_ingest_identity_customer_named_like_the_rep_is_not_merged(tmp_path):

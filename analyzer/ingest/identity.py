@@ -105,7 +105,7 @@ _NAME = r"([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)"
 _NAME_LOWER = r"([a-z]+(?: [a-z]+)?)"
 _ORG = r"((?:[A-Z][\w&'.-]*|&|and|of)(?:\s+(?:[A-Z][\w&'.-]*|&|and|of)){0,3})"
 _SELF_INTRO = [
-    re.compile(r"\b(?:[Tt]his is|[Mm]y name is|[Ii]t'?s|I'?m|I am)\s+" + _NAME + r"\b"),
+    re.compile(r"\b(?:[Tt]his is|[Mm]y name is|[Ii]t'?s|I'?m|I am)\s+" + _NAME + r"\b(?!\s*\d)"),  # not "It's Class 1"
     re.compile(r"(?:^|[.!?]\s+|,\s*)" + _NAME + r",?\s+here\b"),
     re.compile(r"^(?:(?:[Hh]ey|[Hh]i|[Hh]ello|[Gg]ood (?:morning|afternoon))[,!.]?\s+(?:good morning[,!.]?\s+)?)?"
                r"([A-Z][a-z]+ [A-Z][a-z]+),\s+[A-Z]\w+[.!]"),
@@ -129,7 +129,7 @@ _VOCATIVE_START = re.compile(r"^(?:(?:[Hh]i|[Hh]ey|[Hh]ello|[Tt]hanks|[Tt]hank y
 _VOCATIVE_ASR = re.compile(r"\b(?:hi|hiya|hey|hello|thanks|thank you|cheers|bye|morning)\s+([a-z]+)\b")
 _VOCATIVE_ANY = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hey|thanks|and|morning),?\s+)([A-Z][a-z]+)(?=[,.!?]|\s*$)")
 _NOT_NAMES = frozenset("""
-i im ok okay yes yeah yep no nope so well great good sure right thanks thank hi hey hello morning afternoon evening
+i im ok okay yes yeah yep no nope so well great good sure right thanks thank hi hey hello morning afternoon evening same
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august september
 october november december sorry perfect fine nice wow oh ah um uh hmm mm cheers bye welcome totally exactly absolutely
 understood noted agreed fair done true cool awesome alright anyway also and but or the a an this that these those it its
@@ -186,7 +186,7 @@ class CallFacts:
         return cls(**{**record, "speakers": speakers, "companies": tuple(record["companies"])})
 
 
-FACTS_VERSION = 2  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
+FACTS_VERSION = 3  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
 
 
 def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by: str = "") -> CallFacts:
