@@ -462,17 +462,12 @@ def same_kind_features(S: np.ndarray, related: np.ndarray, profile: np.ndarray, 
     centred = p - p.mean()
     words = topic_words(text)
     shared = [len(words & w) / max(1, min(len(words), len(w))) for w in map(topic_words, texts)]
-    again = float(bool(pattern_data.find(_recurrence_patterns(), text)))
+    again = float(bool(pattern_data.find(pattern_data.load("recurrence"), text)))
     return np.column_stack([
         S @ s, related @ r, shape @ (centred / max(float(np.linalg.norm(centred)), 1e-9)),
         (profile.argmax(axis=1) == p.argmax()).astype(np.float32), np.minimum(profile.max(axis=1), p.max()),
         np.array(shared, dtype=np.float32).reshape(len(texts)), np.full(len(texts), again, dtype=np.float32),
     ]).astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def _recurrence_patterns() -> tuple:
-    return pattern_data.load("recurrence")
 
 
 def description_texts() -> list[str]:

@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import csv
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzer.ingest import discover, folder_identities, read_call  # noqa: E402
+from analyzer.ingest.common import plausible_label  # noqa: E402
 from analyzer.ingest.metadata import MANIFEST_NAME, name_matches  # noqa: E402
+from analyzer.ingest.text import TURN_LINE  # noqa: E402
 
 KEY_NAME = "key.jsonl"
 
@@ -68,19 +69,19 @@ def _truth(folder: Path, key: Path | None) -> dict[str, dict[str, str]]:
     return truth
 
 
-_LABELLED = re.compile(r"^(\[[\d:.]+\]\s*)?([^\s:\[][^:\n]{0,40}):(\s)", re.MULTILINE)
-
-
 def hide_speakers(path: Path) -> dict[str, str]:
     """Rewrite a `Speaker: text` transcript with `spk_N` labels, numbered in order of first
-    appearance, as a diarising speech-to-text export labels them; returns old -> new label."""
+    appearance, as a diarising speech-to-text export labels them; returns old -> new label.
+    A label is what the text reader takes for one (TURN_LINE, plausible_label)."""
     labels: dict[str, str] = {}
-
-    def relabel(match: re.Match) -> str:
-        new = labels.setdefault(match.group(2).strip(), f"spk_{len(labels)}")
-        return f"{match.group(1) or ''}{new}:{match.group(3)}"
-
-    path.write_text(_LABELLED.sub(relabel, path.read_text("utf-8")), "utf-8")
+    lines = []
+    for line in path.read_text("utf-8").split("\n"):
+        match = TURN_LINE.match(line)
+        if match and plausible_label(match["name"].strip()):
+            new = labels.setdefault(match["name"].strip(), f"spk_{len(labels)}")
+            line = line[:match.start("name")] + new + line[match.end("name"):]
+        lines.append(line)
+    path.write_text("\n".join(lines), "utf-8")
     return labels
 
 

@@ -399,8 +399,7 @@ class _People:
         key = name_key(name)
         parts = key.split()
         if _initialled(key):  # "T. Aldana": the one full name with that surname and initial
-            candidates = {c for names in self.full.values() for c in names
-                          if c.split()[-1] == parts[-1] and c.startswith(parts[0])}
+            candidates = {c for names in self.full.values() for c in names if name_matches(key, c)}
             local = candidates & self.in_account.get(account, set()) if account else set()
             if len(local) == 1 or (not local and len(candidates) == 1):
                 return next(iter(local or candidates)), True
