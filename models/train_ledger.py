@@ -418,15 +418,17 @@ def judge_from(tensors: dict[str, np.ndarray], thresholds: dict) -> PairJudge:
     return PairJudge(tensors, {"thresholds": thresholds})
 
 
-_JUDGED: dict[tuple[int, str], tuple[PairJudge, Judged]] = {}
+_JUDGED: dict[tuple[int, int, str], tuple[PairJudge, AccountView, Judged]] = {}
 
 
 def judged(judge: PairJudge, data: Dataset, account: str) -> Judged:
-    """`judge`'s reading of an account, computed once per judge and account."""
-    key = (id(judge), account)
-    if key not in _JUDGED or _JUDGED[key][0] is not judge:
-        _JUDGED[key] = (judge, judge.judge(data.views[account]))
-    return _JUDGED[key][1]
+    """`judge`'s reading of an account, computed once per judge and account (of its dataset:
+    two sets may name an account alike)."""
+    view = data.views[account]
+    key = (id(judge), id(view), account)
+    if key not in _JUDGED or _JUDGED[key][0] is not judge or _JUDGED[key][1] is not view:
+        _JUDGED[key] = (judge, view, judge.judge(view))
+    return _JUDGED[key][2]
 
 
 def run_ledger(data: Dataset, accounts: list[str], judges: dict[str, PairJudge], embed, thresholds: dict,
