@@ -12,7 +12,7 @@ print:
 
 Without key.jsonl the label is the one speaker whose label names the manifest's
 salesperson; files where none or several do are left out of the accuracy (say so with
-`--key`). Usage: python models/identity_eval.py FOLDER [--key KEY.jsonl] [--hide-names] [--quiet]
+`--key`). Usage: python models/identity_eval.py FOLDER [--key KEY.jsonl] [--hide-names] [--hide-labels] [--quiet]
 """
 from __future__ import annotations
 

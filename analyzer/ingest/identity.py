@@ -127,6 +127,10 @@ _VOCATIVE_START = re.compile(r"^(?:(?:[Hh]i|[Hh]ey|[Hh]ello|[Tt]hanks|[Tt]hank y
 # ("hiya callum", "sounds good thanks dmitri", "bye tobias"); the folder keeps those that
 # are the first name of some speaker label (_speaker_names)
 _VOCATIVE_ASR = re.compile(r"\b(?:hi|hiya|hey|hello|thanks|thank you|cheers|bye|morning)\s+([a-z]+)\b")
+# a question that starts or ends on a name is answered by that person ("Luis, did the
+# pricing work?", "How's it holding up, Luis?"): in multi-party calls of the labelled folders
+# the next speaker is that person in 348 of 361, a greeting's name the previous one in 472 of 627
+_VOCATIVE_QUESTION = re.compile(r"(?:^|[.!?]\s+)([A-Z][a-z]+),\s+[^.!?]*\?|,\s+([A-Za-z][a-z]+)\?")
 _VOCATIVE_ANY = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hey|thanks|and|morning),?\s+)([A-Z][a-z]+)(?=[,.!?]|\s*$)")
 _NOT_NAMES = frozenset("""
 i im ok okay yes yeah yep no nope so well great good sure right thanks thank hi hey hello morning afternoon evening same
@@ -155,9 +159,10 @@ class SpeakerFacts:
     orgs: tuple[str, ...]           # organisations the speaker says they are from
     addressed_as: tuple[str, ...]   # names another speaker greets them by, right after they spoke
     calls_others: tuple[str, ...]   # names the speaker addresses (so not theirs)
+    asked_as: tuple[str, ...] = ()  # names a question starts or ends on (", Luis?"), right before they answer
 
 
-_LISTED = ("intro_names", "orgs", "addressed_as", "calls_others")  # SpeakerFacts' tuples, in order
+_LISTED = ("intro_names", "orgs", "addressed_as", "calls_others", "asked_as")  # SpeakerFacts' tuples, in order
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ class CallFacts:
         return cls(**{**record, "speakers": speakers, "companies": tuple(record["companies"])})
 
 
-FACTS_VERSION = 3  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
+FACTS_VERSION = 4  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
 
 
 def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by: str = "") -> CallFacts:
@@ -196,6 +201,8 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
     orgs: dict[str, list[str]] = defaultdict(list)
     addressed: dict[str, list[str]] = defaultdict(list)
     calls_others: dict[str, list[str]] = defaultdict(list)
+    asked: dict[str, list[str]] = defaultdict(list)
+    asking: list[str] = []  # names the last questions were put to, for whoever speaks next
     companies: Counter[str] = Counter()
     previous: str | None = None
     talked: str | None = None  # who spoke the last turn of more than three words
@@ -218,6 +225,13 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
         said = [m for m in _VOCATIVE_START.findall(text) + _VOCATIVE_ANY.findall(text) if _is_name(m)]
         said = [name for name in said if name not in intro[speaker]]
         calls_others[speaker] += said
+        if asking and previous != speaker:
+            asked[speaker] += asking
+        if previous != speaker:
+            asking = []
+        # a sentence's first word is capitalised anyway: only a speaker label's first name
+        # counts there, so it is kept in lower case, as speech-to-text writes names
+        asking += [start.lower() or end for start, end in _VOCATIVE_QUESTION.findall(text) if _is_name(start or end)]
         start = _VOCATIVE_START.match(text)
         if start and previous and previous != speaker and _is_name(start.group(1)):
             addressed[previous].append(start.group(1))
@@ -232,7 +246,7 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
             talked = speaker
     speakers = tuple(
         SpeakerFacts(label, round(score, 3), tuple(dict.fromkeys(intro[label])), tuple(dict.fromkeys(orgs[label])),
-                     tuple(addressed[label]), tuple(dict.fromkeys(calls_others[label])))
+                     tuple(addressed[label]), tuple(dict.fromkeys(calls_others[label])), tuple(asked[label]))
         for label, score in evidence.items()
     )
     return CallFacts(
@@ -367,6 +381,7 @@ VENDOR_INTRO = 6.0    # the speaker introduces the company named in several acco
 NAMED_REP = 8.0       # the manifest or --rep names this person as a salesperson elsewhere
 KNOWN_CUSTOMER = 4.0  # this person is a customer in the account's calls where the seller is clear
 ACCOUNT_CUES = 1.0    # the account's leading seller also counts their cues in its other calls
+ADDRESSED_CUES = 4.0  # ... at most this many when only what others call the speaker names them
 
 
 @dataclass
@@ -441,10 +456,10 @@ def _abbreviated(key: str) -> bool:
 
 def _speaker_names(facts: CallFacts, known_first: set[str]) -> tuple[dict[str, str | None], set[str]]:
     """A name for each speaker: the label, or for `spk_0` the name it introduces itself
-    with, or the one others greet it by (never one it uses for someone else); and the labels
-    named only by a greeting, which may have been meant for someone else in the room."""
+    with, or the one others greet it or ask it by (never one it uses for someone else); and
+    the labels named only that way, which may have been meant for someone else in the room."""
     names: dict[str, str | None] = {}
-    greeted_only: set[str] = set()
+    addressed_only: set[str] = set()
     for speaker in facts.speakers:
         if not is_generic(speaker.label):
             intro_full = [n for n in speaker.intro_names if len(n.split()) == 2
@@ -456,12 +471,13 @@ def _speaker_names(facts: CallFacts, known_first: set[str]) -> tuple[dict[str, s
             names[speaker.label] = own[0]
             continue
         others = {name_key(n) for n in speaker.calls_others}
-        greeted = Counter(name_key(n) for n in speaker.addressed_as if name_key(n) not in others
-                          and (n[:1].isupper() or name_key(n) in known_first))
-        names[speaker.label] = display_name(greeted.most_common(1)[0][0]) if greeted else None
-        if greeted:
-            greeted_only.add(speaker.label)
-    return names, greeted_only
+        usable = [n for n in speaker.addressed_as + speaker.asked_as + speaker.asked_as
+                  if name_key(n) not in others and (n[:1].isupper() or name_key(n) in known_first)]
+        votes = Counter(name_key(n) for n in usable)  # a question's name counts twice: it is seldom wrong
+        names[speaker.label] = display_name(votes.most_common(1)[0][0]) if votes else None
+        if votes:
+            addressed_only.add(speaker.label)
+    return names, addressed_only
 
 
 Pick = tuple[str | None, str | None, float]  # salesperson label, canonical name, confidence
@@ -505,10 +521,10 @@ class _Folder:
                 self.people.add(call.salesperson, self.accounts[call.relative])
                 self.people.reps.add(self.people.resolve(call.salesperson, self.accounts[call.relative])[0])
         self.names: dict[str, dict[str, str | None]] = {}
-        self.greeted_only: set[tuple[str, str]] = set()  # (file, label) named only by a greeting
+        self.addressed_only: set[tuple[str, str]] = set()  # (file, label) named only by what others call them
         for call in calls:
-            self.names[call.relative], greeted = _speaker_names(call, known_first)
-            self.greeted_only |= {(call.relative, label) for label in greeted}
+            self.names[call.relative], addressed = _speaker_names(call, known_first)
+            self.addressed_only |= {(call.relative, label) for label in addressed}
         self.sellers: frozenset[str] = frozenset()  # people picked to sell in round one (strong links)
         self.unnamed: set[str] = set()  # calls whose seller no name reaches (name_unnamed)
         for call in calls:
@@ -548,7 +564,7 @@ class _Folder:
             for label, name in self.names[call.relative].items():
                 if name:
                     key, strong = self.people.resolve(name, self.accounts[call.relative], self.sellers)
-                    persons[call.relative, label] = (key, strong and (call.relative, label) not in self.greeted_only)
+                    persons[call.relative, label] = (key, strong and (call.relative, label) not in self.addressed_only)
         return persons
 
     def vendors(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> set[str]:
@@ -599,14 +615,18 @@ class _Folder:
                 if person:
                     key, strong = person
                     weight = 1.0 if strong else 0.5
-                    if len(seen_in[key]) >= 2:
+                    addressed = (call.relative, speaker.label) in self.addressed_only
+                    if len(seen_in[key]) >= 2 and not addressed:  # one first name heard in two accounts may be two people
                         score += CROSS_ACCOUNT * weight
                     if key in self.people.reps:
                         score += NAMED_REP * weight
                     if account and key in customers.get(account, ()):
                         score -= KNOWN_CUSTOMER
                     if account and key == leaders.get(account):
-                        score += ACCOUNT_CUES * weight * (cues[account][key] - speaker.evidence)
+                        elsewhere = cues[account][key] - speaker.evidence
+                        if addressed:  # a greeting may tip a close call, not overturn this call's cues
+                            elsewhere = min(elsewhere, ADDRESSED_CUES)
+                        score += ACCOUNT_CUES * weight * elsewhere
                 if any(name_key(org).split()[0] in vendors for org in speaker.orgs):
                     score += VENDOR_INTRO
                 scores[speaker.label] = score
