@@ -136,8 +136,8 @@ class Encoder:
 def encode_batched(texts: Sequence[str], tokenizer, batch_size: int,
                    run: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
     """Embeddings in input order, each distinct text encoded once, in batches of similar
-    length (`run`: input_ids, attention_mask -> their vectors). Each text is tokenised once
-    and each batch padded to its longest text, as the tokenizer's own padding does."""
+    length (`run`: input_ids, attention_mask -> their vectors). Each text is tokenised once,
+    and each batch padded to its longest text by the tokenizer."""
     unique = list(dict.fromkeys(texts))
     if not unique:
         return np.zeros((0, DIMENSION), dtype=np.float32)
@@ -146,12 +146,8 @@ def encode_batched(texts: Sequence[str], tokenizer, batch_size: int,
     vectors = np.zeros((len(unique), DIMENSION), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        batch = np.full((len(chunk), max(len(ids[i]) for i in chunk)), tokenizer.pad_token_id, dtype=np.int64)
-        mask = np.zeros_like(batch)
-        for row, i in enumerate(chunk):
-            batch[row, :len(ids[i])] = ids[i]
-            mask[row, :len(ids[i])] = 1
-        vectors[chunk] = run(batch, mask)
+        batch = tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
+        vectors[chunk] = run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
     index = {text: i for i, text in enumerate(unique)}
     return vectors[[index[t] for t in texts]]
 
