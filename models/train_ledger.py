@@ -520,9 +520,10 @@ def choose_repeat_thresholds(calibration: list[Dataset], judges: list[dict[str, 
 
 
 def reading_of(calibration: list[Dataset], tensors: dict[str, np.ndarray]) -> list[dict[str, PairJudge]]:
-    """One judge per calibration account, so that each account is judged once however many
-    thresholds are tried on it."""
-    return [{a: judge_from(tensors, {}) for a in data.accounts} for data in calibration]
+    """The judge of every calibration account: one, since `judged` keeps each account's
+    reading by judge and view, however many thresholds are tried on it."""
+    judge = judge_from(tensors, {})
+    return [{a: judge for a in data.accounts} for data in calibration]
 
 
 def out_of_fold(data: Dataset, accounts: list[str], status: bool = False) -> dict[str, PairJudge]:

@@ -139,6 +139,7 @@ october november december sorry perfect fine nice wow oh ah um uh hmm mm cheers 
 understood noted agreed fair done true cool awesome alright anyway also and but or the a an this that these those it its
 we you they he she everyone everybody all folks guys team there here what how why when who where which honestly
 look listen see wait please let just really actually definitely correct interesting lovely brilliant excellent
+for both again because can then though now to one first with of on is like mate too
 """.split())
 _COMPANY = re.compile(r"\b((?:[A-Z][\w'-]+|&)(?:\s+(?:[A-Z][\w'-]+|&|and|of)){1,4})\b")
 _COMPANY_WORDS = frozenset("""inc llc llp ltd co corp corporation company group hotel hotels lines dental clinic clinics
@@ -191,7 +192,7 @@ class CallFacts:
         return cls(**{**record, "speakers": speakers, "companies": tuple(record["companies"])})
 
 
-FACTS_VERSION = 4  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
+FACTS_VERSION = 5  # bumped when call_facts reads a file differently: earlier runs' cached facts are read again
 
 
 def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by: str = "") -> CallFacts:
@@ -229,9 +230,12 @@ def call_facts(relative: str, turns: tuple[Turn, ...], meta: CallMeta, given_by:
             asked[speaker] += asking
         if previous != speaker:
             asking = []
-        # a sentence's first word is capitalised anyway: only a speaker label's first name
-        # counts there, so it is kept in lower case, as speech-to-text writes names
-        asking += [start.lower() or end for start, end in _VOCATIVE_QUESTION.findall(text) if _is_name(start or end)]
+        for start, end in _VOCATIVE_QUESTION.findall(text):
+            # a sentence's first word is capitalised anyway: only a speaker label's first name
+            # counts there, so it is kept in lower case, as speech-to-text writes names; a
+            # lower-case last word ("..., roughly?") is a name only where nothing is capitalised
+            if _is_name(start or end) and (start or end[:1].isupper() or not cased):
+                asking.append(start.lower() or end)
         start = _VOCATIVE_START.match(text)
         if start and previous and previous != speaker and _is_name(start.group(1)):
             addressed[previous].append(start.group(1))
@@ -526,14 +530,13 @@ class _Folder:
             self.names[call.relative], addressed = _speaker_names(call, known_first)
             self.addressed_only |= {(call.relative, label) for label in addressed}
         self.sellers: frozenset[str] = frozenset()  # people picked to sell in round one (strong links)
-        self.unnamed: set[str] = set()  # calls whose seller no name reaches (name_unnamed)
         for call in calls:
             for name in self.names[call.relative].values():
                 if name:
                     self.people.add(name, self.accounts[call.relative])
 
     def decide(self) -> dict[str, Identity]:
-        picks = self.pick_sellers()
+        picks, _ = self.pick_sellers()
         persons = self.persons()
         self.sellers = frozenset(
             persons[c.relative, picks[c.relative][0]][0] for c in self.calls
@@ -541,7 +544,7 @@ class _Folder:
         )
         if any(a is None for a in self.accounts.values()):
             self.group_unknown(picks)
-        picks = self.pick_sellers()
+        picks, unnamed = self.pick_sellers()
         names = self.account_names(picks)
         result: dict[str, Identity] = {}
         for call in self.calls:
@@ -550,7 +553,7 @@ class _Folder:
                 speaker, confidence = None, 1.0
             account = self.accounts[call.relative]
             readable = names.get(account) if account else None
-            if call.relative in self.unnamed and readable:  # one account, one seller: its calls' unnamed sellers are one
+            if call.relative in unnamed and readable:  # one account, one seller: its calls' unnamed sellers are one
                 person = f"unnamed salesperson ({readable})"
             source, certainty = self.account_source.get(call.relative, ("", 0.0)) if readable else ("", 0.0)
             result[call.relative] = Identity(speaker, person, "inferred", confidence, readable, source, certainty)
@@ -592,10 +595,11 @@ class _Folder:
     def _call(self, relative: str) -> CallFacts:
         return self.by_file[relative]
 
-    def pick_sellers(self) -> dict[str, Pick]:
+    def pick_sellers(self) -> tuple[dict[str, Pick], set[str]]:
         """Per call: each speaker's cues, plus what the folder says about their person,
         including the cues they gave in the account's other calls (an account's calls are
-        mostly with one salesperson, who sells in each of them)."""
+        mostly with one salesperson, who sells in each of them). Also the calls whose seller
+        no name reaches (name_unnamed)."""
         persons = self.persons()
         cues = self.cues_in_accounts(persons)
         leaders = {account: _leader(counted) for account, counted in cues.items()}
@@ -638,8 +642,7 @@ class _Folder:
             person_key = given or (persons[call.relative, best][0] if (call.relative, best) in persons else None)
             canonical = self.people.display(person_key) if person_key else None
             picks[call.relative] = (best, canonical, ranked_confidence(best_score, runner_up))
-        self.name_unnamed(picks)
-        return picks
+        return picks, self.name_unnamed(picks)
 
     def cues_in_accounts(self, persons: dict[tuple[str, str], tuple[str, bool]]) -> dict[str, Counter]:
         """Per account, each named person's seller cues (speaker_evidence) summed over its
@@ -667,17 +670,17 @@ class _Folder:
                         customers[account].add(person[0])
         return customers
 
-    def name_unnamed(self, picks: dict[str, Pick]) -> None:
+    def name_unnamed(self, picks: dict[str, Pick]) -> set[str]:
         """A seller known only as `spk_1` is the account's leading named seller (the name its
         other calls' sellers have most often) when it has one; else, for now, the label and
         the file, so unrelated `spk_1`s never pool into one salesperson (decide() then names
-        an account's unnamed sellers after the account)."""
+        an account's unnamed sellers after the account). Returns the calls left so."""
         sellers: dict[str, Counter] = defaultdict(Counter)
         for call in self.calls:
             account, name = self.accounts[call.relative], picks[call.relative][1]
             if account and name:
                 sellers[account][name] += 1
-        self.unnamed = set()
+        unnamed = set()
         for call in self.calls:
             speaker, name, confidence = picks[call.relative]
             if speaker is None or name:
@@ -685,8 +688,9 @@ class _Folder:
             name = _leader(sellers.get(self.accounts[call.relative] or "", Counter()))
             if name is None:
                 name = f"{speaker} ({Path(call.relative).stem})"
-                self.unnamed.add(call.relative)
+                unnamed.add(call.relative)
             picks[call.relative] = (speaker, name, confidence)
+        return unnamed
 
     def customers_of(self, call: CallFacts, picks: dict[str, Pick], sellers: set[str]) -> tuple[set[str], set[str]]:
         """(full-name keys, first names) of the call's customers: its named speakers other
