@@ -77,15 +77,16 @@ def held_out(account: str) -> bool:
 
 def analyse(folder: Path, analyzer, cache: Path | None = None) -> list[CallHistory]:
     """Every call of the folder as a CallHistory with its utterances' vectors, analysed with
-    the shipped heads (kept in `cache` when given, keyed by the folder's manifest and key and
-    the heads' adapter)."""
+    the shipped heads (kept in `cache` when given, keyed by the folder's manifest and key, the
+    heads' adapter and the int8 graph's version, which the vectors come through)."""
     from analyzer.cache import history_from_record, history_record
+    from analyzer.encoder_onnx import GRAPH_VERSION
     from analyzer.ingest import read_call
     from analyzer.ingest.metadata import Manifest
     from analyzer.ledger import history_of
 
     stamp = hashlib.sha256((folder / "manifest.csv").read_bytes() + (folder / "key.jsonl").read_bytes()
-                           + str(analyzer.scorer.adapter_sha256).encode()).hexdigest()
+                           + f"{analyzer.scorer.adapter_sha256}:{GRAPH_VERSION}".encode()).hexdigest()
     stored = cache / f"histories-{stamp[:16]}.json" if cache else None
     if stored and stored.is_file():
         return [history_from_record(r) for r in json.loads(stored.read_text("utf-8"))]
