@@ -413,22 +413,19 @@ class _People:
         return display_name(key) if written.isupper() or written.islower() else written
 
     def resolve(self, name: str, account: str | None, sellers: frozenset[str] = frozenset()) -> tuple[str, bool]:
-        """(person key, strong link). A first name ties to the one full name that fits: in
-        its account, else in the folder, else among the folder's `sellers`."""
+        """(person key, strong link). A first name or an abbreviation ("Dana W.", "T. Aldana")
+        ties to the one full name that fits: in its account (strong), else in the folder, else
+        among the folder's `sellers` (weak: the folder may hold another person of that name)."""
         key = name_key(name)
         parts = key.split()
-        if _initialled(key):  # "T. Aldana": the one full name with that surname and initial
+        if _initialled(key):  # "T. Aldana": the full names with that surname and initial
             candidates = {c for names in self.full.values() for c in names if name_matches(key, c)}
-            local = candidates & self.in_account.get(account, set()) if account else set()
-            if len(local) == 1 or (not local and len(candidates) == 1):
-                return next(iter(local or candidates)), True
+            unresolved = key
+        elif len(parts) >= 2 and not (len(parts) == 2 and len(parts[1]) == 1):
             return key, True
-        if len(parts) >= 2 and not (len(parts) == 2 and len(parts[1]) == 1):
-            return key, True
-        first = parts[0]
-        candidates = self.full.get(first, set())
-        if len(parts) == 2:  # "Dana W."
-            candidates = {c for c in candidates if c.split()[-1].startswith(parts[1])}
+        else:  # a first name, or "Dana W.": the full names it can be
+            candidates = {c for c in self.full.get(parts[0], set()) if len(parts) == 1 or c.split()[-1].startswith(parts[1])}
+            unresolved = parts[0]
         local = candidates & self.in_account.get(account, set()) if account else set()
         if len(local) == 1:
             return next(iter(local)), True
@@ -437,7 +434,7 @@ class _People:
         selling = candidates & sellers
         if not local and len(selling) == 1:
             return next(iter(selling)), False
-        return first, True
+        return unresolved, True
 
 
 def _leader(cues: Counter) -> str | None:
