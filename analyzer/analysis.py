@@ -95,15 +95,19 @@ class Analyzer:
             self.scorer.prepare()
 
     def description(self) -> dict[str, Any]:
-        """What decided the findings, for run.json: the heads' identity, or patterns only."""
+        """What decided the findings, for run.json and the result cache's key: the heads'
+        identity and the version of the int8 graph that feeds them, or patterns only."""
         if self.scorer is None:
             return {"kind": "patterns-only"}
+        from analyzer.encoder_onnx import GRAPH_VERSION
+
         config = self.scorer.config
         return {
             "kind": "heads",
             "heads_sha256": config["weights_sha256"],
             "adapter_sha256": (config.get("adapter") or {}).get("sha256"),
             "encoder_sha256": config.get("encoder_sha256"),
+            "int8_graph_version": GRAPH_VERSION,
         }
 
     def analyze_calls(self, calls: list[Call], times: StageTimes | None = None) -> list[CallResult]:

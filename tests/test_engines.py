@@ -108,6 +108,22 @@ def test_a_different_setting_does_not_reuse_the_cache(analyzer, tmp_path, monkey
     assert sum(seen) == 12
 
 
+def test_a_new_int8_graph_does_not_reuse_the_cache(analyzer, tmp_path, monkeypatch):
+    """Cached findings came through the graph that fed the heads: after GRAPH_VERSION moves
+    (another export, other vectors), every call is analysed again."""
+    import analyzer.encoder_onnx as encoder_onnx
+
+    out = tmp_path / "out"
+    analyze_folder(SAMPLES, out, analyzer=analyzer)
+    seen: list[int] = []
+    original = Analyzer.analyze_calls
+    monkeypatch.setattr(Analyzer, "analyze_calls", lambda self, calls, times=None: seen.append(len(calls)) or original(self, calls, times))
+    monkeypatch.setattr(encoder_onnx, "GRAPH_VERSION", encoder_onnx.GRAPH_VERSION + 1)
+    monkeypatch.setattr(encoder_onnx, "ensure_graph", lambda *args: None)  # the loaded graph serves
+    analyze_folder(SAMPLES, out, analyzer=analyzer)
+    assert sum(seen) == 12
+
+
 def test_a_rerun_from_the_cache_loads_no_model(serial, tmp_path):
     out = tmp_path / "out"
     analyze_folder(SAMPLES, out, analyzer=Analyzer.default())
