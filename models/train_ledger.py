@@ -419,15 +419,15 @@ def judge_from(tensors: dict[str, np.ndarray], thresholds: dict) -> PairJudge:
     return PairJudge(tensors, {"thresholds": thresholds})
 
 
-_JUDGED: dict[tuple[int, int, str], tuple[PairJudge, AccountView, Judged]] = {}
+_JUDGED: dict[tuple[int, int], tuple[PairJudge, AccountView, Judged]] = {}  # the entry keeps both ids alive
 
 
 def judged(judge: PairJudge, data: Dataset, account: str) -> Judged:
     """`judge`'s reading of an account, computed once per judge and account (of its dataset:
     two sets may name an account alike)."""
     view = data.views[account]
-    key = (id(judge), id(view), account)
-    if key not in _JUDGED or _JUDGED[key][0] is not judge or _JUDGED[key][1] is not view:
+    key = (id(judge), id(view))
+    if key not in _JUDGED:
         _JUDGED[key] = (judge, view, judge.judge(view))
     return _JUDGED[key][2]
 

@@ -33,8 +33,8 @@ def parse_time(value: object) -> float | None:
 
 
 # A plausible speaker label: a name, "Speaker 1", "spk_0", "SPEAKER_01", "Customer".
-_LABEL = re.compile(r"^[^\W\d_][\w.'’\- ]{0,39}$|^(?:speaker|spk)[ _-]?\d{1,2}$", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(?:speaker|spk)[ _-]?\d{1,2}$", re.IGNORECASE)  # what a diariser calls people
+_LABEL = re.compile(r"^[^\W\d_][\w.'’\- ]{0,39}$|" + _NUMBERED.pattern, re.IGNORECASE)
 _NOT_LABELS = {"note", "notes", "ps", "re", "fyi", "http", "https", "subject", "example", "eg", "ie"}
 
 
