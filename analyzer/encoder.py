@@ -118,10 +118,6 @@ class Encoder:
         self.model = attach_adapter(model, adapter, adapter_sha256) if adapter is not None else model
         self.batch_size = batch_size
 
-    def tokenize(self, texts: Sequence[str]) -> dict:
-        """input_ids and attention_mask for one batch, padded to its longest text only."""
-        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
-
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
 

@@ -73,7 +73,7 @@ def export_fp32(reference: Encoder, target: Path) -> None:
         def forward(self, input_ids, attention_mask):
             return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    example = reference.tokenize(PROBES[:2])
+    example = reference.tokenizer(PROBES[:2], padding=True, return_tensors="np")  # tracing inputs only
     dynamic = {0: "batch", 1: "length"}
     model = reference.model
     implementation = model.config._attn_implementation
