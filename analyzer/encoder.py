@@ -143,7 +143,7 @@ def encode_batched(texts: Sequence[str], tokenizer, batch_size: int,
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         batch = tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
-        vectors[chunk] = run(*(batch[name].astype(np.int64, copy=False) for name in ("input_ids", "attention_mask")))
+        vectors[chunk] = run(batch["input_ids"].astype(np.int64, copy=False), batch["attention_mask"].astype(np.int64, copy=False))
     index = {text: i for i, text in enumerate(unique)}
     return vectors[[index[t] for t in texts]]
 
