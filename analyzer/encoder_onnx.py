@@ -23,6 +23,7 @@ encoder's and adapter's sha256, checked against the torch encoder on probe sente
 built, and by its own sha256 whenever loaded."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -75,21 +76,18 @@ def export_fp32(reference: Encoder, target: Path) -> None:
 
     example = reference.tokenizer(PROBES[:2], padding=True, return_tensors="np")  # tracing inputs only
     dynamic = {0: "batch", 1: "length"}
-    model = reference.model
-    implementation = model.config._attn_implementation
-    model.set_attn_implementation("eager")  # see the module docstring: SDPA exports mask plumbing
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                LastHidden(model).eval(),
-                (torch.from_numpy(example["input_ids"]), torch.from_numpy(example["attention_mask"])),
-                str(target), input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "hidden": dynamic},
-                opset_version=OPSET, dynamo=False,
-            )
-    finally:
-        model.set_attn_implementation(implementation)
+    # a copy, so the reference keeps its own attention: SDPA exports mask plumbing (module docstring)
+    model = copy.deepcopy(reference.model)
+    model.set_attn_implementation("eager")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHidden(model).eval(),
+            (torch.from_numpy(example["input_ids"]), torch.from_numpy(example["attention_mask"])),
+            str(target), input_names=["input_ids", "attention_mask"], output_names=["hidden"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "hidden": dynamic},
+            opset_version=OPSET, dynamo=False,
+        )
 
 
 def activation_matmuls(graph: Path) -> list[str]:
