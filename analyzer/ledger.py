@@ -791,7 +791,7 @@ class Ledger:
             if not cited:  # the status model weighed moments that are each below the listing threshold
                 column = OUTCOMES.index(promise.status)
                 j = int(later[shown[:, column].argmax()])
-                cited = [self._evidence(view, judged, i, j, promise.status, float(shown[:, column].max()))]
+                cited = [self._evidence(view, judged, i, j, promise.status, float(shown[:, column].max()), clear=False)]
                 order = {s.utterance_id: n for n, s in enumerate(view.said)}
                 promise.evidence = sorted(promise.evidence + cited, key=lambda e: order[e.utterance_id])
             decisive = max(cited, key=lambda e: e.confidence)
@@ -801,13 +801,18 @@ class Ledger:
             promise.evidence_explanation = f"{decisive.explanation}; over all later moments: {verdict}"
         promise.overdue = promise.status != KEPT and view.due_passed(i)
 
-    def _evidence(self, view: AccountView, judged: Judged, i: int, j: int, outcome: str, p: float) -> Evidence:
+    def _evidence(self, view: AccountView, judged: Judged, i: int, j: int, outcome: str, p: float,
+                  clear: bool = True) -> Evidence:
+        """One later moment as evidence for promise i. Not `clear`: below its listing threshold,
+        cited only because the status model decided on weak moments; the explanation says so,
+        lest a coach read "confirms it was done" into a line about something else."""
         said = view.said[j]
         call = view.calls[view.said_call[j]]
         related_p, related_s = view.related
         sim = float(related_p[i] @ related_s[j])
         cues = said.cues
-        why = (f"{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
+        hedge = "" if clear else "no later moment clearly shows it; the closest: "
+        why = (f"{hedge}{said.role} {'confirms it was done' if outcome == KEPT else 'says it did not happen or slipped' if outcome == BROKEN else 'says it is still in progress'}"
                f" (about this promise {judged.about[i, j]:.2f} x says so {judged.says[j, SHOWS.index(outcome)]:.2f}"
                f" = {p:.2f}; similarity {sim:.2f}{'; cue: ' + ', '.join(cues) if cues else ''})")
         return Evidence(call.call_id, call.date, said.utterance_id, said.speaker, said.role, said.text, outcome, round(p, 2), why)

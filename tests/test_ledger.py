@@ -42,12 +42,12 @@ class Unlinking:
     """A judge that links nothing: every pair is unrelated."""
 
     @staticmethod
-    def make(embed) -> Ledger:
+    def make(embed, status_bias: tuple[float, float, float] = (0.0, 0.0, 50.0)) -> Ledger:
         d = 384
         tensors = {"attribution": np.zeros(len(ATTRIBUTION)), "none": np.array([50.0]),  # always "about none"
                    "polarity": np.zeros((3 * d + len(POLARITY), len(SAYS))), "polarity_bias": np.zeros(len(SAYS)),
                    "relate": np.eye(d), "status": np.zeros((len(STATUS_FEATURES) + LOGGED, len(STATUSES))),
-                   "status_bias": np.array([0.0, 0.0, 50.0]),  # always open
+                   "status_bias": np.array(status_bias),  # always open, unless told otherwise
                    "status_mean": np.zeros(len(STATUS_FEATURES) + LOGGED), "status_scale": np.ones(len(STATUS_FEATURES) + LOGGED),
                    "mistake": np.zeros(3 * d + len(MISTAKE)), "mistake_bias": np.array([-50.0]),  # no mistakes
                    "same_kind": np.zeros(len(SAME_KIND)), "same_kind_bias": np.zeros(1)}
@@ -143,6 +143,17 @@ def test_ledger_overdue_when_the_date_passed_before_a_later_call(later, overdue)
     roi = next(p for p in promises if "ROI" in p.action)
     assert roi.status == OPEN and roi.overdue is overdue
     assert commitment_row(roi)["overdue"] == ("yes" if overdue else "no")
+
+
+def test_ledger_says_when_no_moment_clearly_shows_the_status():
+    """A status decided over weak moments still cites the closest one, but never as if that
+    line confirmed it: a coach must not read "confirms it was done" into small talk."""
+    ledger = Unlinking.make(_fake_embed, status_bias=(50.0, 0.0, 0.0))  # always kept, nothing linked
+    promises, _ = ledger.build([FIRST, SECOND])
+    roi = next(p for p in promises if "ROI" in p.action)
+    assert roi.status == KEPT and roi.evidence_call_id == "c2"
+    assert roi.evidence_explanation.startswith("no later moment clearly shows it; the closest: ")
+    assert all(e.confidence < 0.5 for e in roi.evidence)
 
 
 def _fake_embed(texts):
